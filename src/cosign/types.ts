@@ -1,0 +1,34 @@
+import type { Descriptor } from '../registry/types.js';
+
+/** One signature as found in the registry, before any check. */
+export interface SignatureCandidate {
+  /** Where it was found, for messages: `REPO:sha256-<hex>.sig layer 0` or `REPO@sha256:<referrer>`. */
+  readonly location: string;
+  readonly format: 'legacy' | 'bundle';
+  /** legacy: the simple-signing layer; bundle: the bundle layer. */
+  readonly descriptor: Descriptor;
+  /** legacy: the payload blob bytes, checked against the layer digest and size. */
+  readonly payload: Uint8Array;
+  /** legacy: the decoded `dev.cosignproject.cosign/signature` annotation. */
+  readonly signature: Uint8Array;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** The parsed simple-signing payload (only after its signature verified). */
+export interface SimpleSigningPayload {
+  readonly critical: {
+    readonly type: string;
+    readonly image: { readonly 'docker-manifest-digest': string };
+    readonly identity?: { readonly 'docker-reference'?: string };
+  };
+  readonly optional: Readonly<Record<string, unknown>> | null;
+}
+
+/** What one verified signature proves. */
+export interface VerifiedSignature {
+  readonly location: string;
+  readonly format: 'legacy' | 'bundle';
+  /** The exact signed payload bytes (for `verify --output json`). */
+  readonly payload: Uint8Array;
+  readonly keyId: string;
+}
