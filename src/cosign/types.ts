@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { Descriptor } from '../registry/types.js';
 
 /** One signature as found in the registry, before any check. */
@@ -31,4 +32,17 @@ export interface VerifiedSignature {
   /** The exact signed payload bytes (for `verify --output json`). */
   readonly payload: Uint8Array;
   readonly keyId: string;
+}
+
+/** A signature that was found but could not be read, e.g. `REPO:sha256-<hex>.sig layer 2`. */
+export interface SignatureFailure {
+  readonly location: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** What the legacy `.sig` tag holds for one digest: readable signatures, and the layers that were not. */
+export interface LegacyDiscovery {
+  readonly candidates: readonly SignatureCandidate[];
+  readonly failures: readonly SignatureFailure[];
 }
