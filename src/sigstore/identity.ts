@@ -1,0 +1,45 @@
+import { SigwardError } from '../errors.js';
+import type { KeylessAuthority } from './types.js';
+
+/** The identity a Fulcio certificate states, as @sigstore/verify reads it from the leaf. */
+export interface CertificateIdentity {
+  /** The OIDC issuer: extension 1.3.6.1.4.1.57264.1.8, else the older 1.3.6.1.4.1.57264.1.1. */
+  readonly issuer?: string;
+  /** The subject alternative name: a URI (workflow identity) or an email address. */
+  readonly subject?: string;
+}
+
+/**
+ * Builds the identity check of a keyless authority (before any crypto, so a malformed policy
+ * fails at once): the issuer exactly, the subject exactly or by a regular expression that must
+ * match all of it. Anchoring matters: `subjectRegExp: https://github.com/acme/.*` must not admit
+ * `https://evil.example/?https://github.com/acme/x`.
+ */
+export function identityCheck(authority: KeylessAuthority): (identity: CertificateIdentity) => { issuer: string; subject: string } {
+  const matches = subjectMatcher(authority);
+  return (identity) => {
+    if (identity.issuer !== authority.issuer) {
+      throw new SigwardError('ISSUER_MISMATCH', `certificate issuer is ${identity.issuer ?? '(none)'}, not ${authority.issuer}`);
+    }
+    if (identity.subject === undefined || !matches(identity.subject)) {
+      const wanted = authority.subject ?? `/${authority.subjectRegExp ?? ''}/`;
+      throw new SigwardError('IDENTITY_MISMATCH', `certificate subject is ${identity.subject ?? '(none)'}, not ${wanted}`);
+    }
+    return { issuer: identity.issuer, subject: identity.subject };
+  };
+}
+
+function subjectMatcher(authority: KeylessAuthority): (subject: string) => boolean {
+  const { subject, subjectRegExp } = authority;
+  if ((subject === undefined) === (subjectRegExp === undefined)) {
+    throw new SigwardError('POLICY_INVALID', 'a keyless authority needs exactly one of subject and subjectRegExp');
+  }
+  if (subject !== undefined) return (candidate) => candidate === subject;
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(`^(?:${subjectRegExp ?? ''})$`, 'u');
+  } catch (err) {
+    throw new SigwardError('POLICY_INVALID', `subjectRegExp is not a regular expression: ${subjectRegExp ?? ''}`, { cause: err });
+  }
+  return (candidate) => pattern.test(candidate);
+}

@@ -1,0 +1,19 @@
+/** Verification of sigstore bundles (cosign v3) and keyless signatures: the only @sigstore/* importer. */
+export { parseBundle, type ParseBundleOptions } from './bundle.js';
+export { parseTrustedRoot } from './trusted-root.js';
+export { verifyArtifactBundle, verifyImageBundle } from './verify.js';
+export type {
+  BundleAuthority,
+  BundleProof,
+  BundleSigner,
+  ExpectedImage,
+  InTotoStatement,
+  KeyAuthority,
+  KeylessAuthority,
+  RekorTrust,
+  SigstoreBundle,
+  TrustedRoot,
+  VerifiedArtifact,
+  VerifiedBundle,
+} from './types.js';
+export { verifyLegacyKeyless, type LegacyKeylessSignature } from './legacy.js';
