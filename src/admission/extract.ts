@@ -1,0 +1,144 @@
+import { SigwardError } from '../errors.js';
+import { ADMISSION_LIMITS } from './constants.js';
+import { isJsonObject, ownField, Problems, type JsonObject } from './fields.js';
+import type { ImageUse, ReviewRequest } from './types.js';
+
+/** Where a kind keeps its pod spec, and which lists of that spec hold containers. */
+interface PodSpecLocation {
+  readonly group: string;
+  readonly segments: readonly string[];
+  readonly inPod: boolean;
+  readonly lists: readonly string[];
+}
+
+const ALL_CONTAINERS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+const TEMPLATE = ['spec', 'template', 'spec'] as const;
+
+/**
+ * The kinds the webhook is registered for (DESIGN §3). A Map, not an object literal, so a
+ * request naming kind `constructor` finds nothing. The group is checked too: a custom resource
+ * that happens to be called `Deployment` is not an apps/v1 Deployment.
+ */
+const LOCATIONS = new Map<string, PodSpecLocation>([
+  // A Pod, also under the `pods/ephemeralcontainers` subresource, whose object is the whole Pod.
+  ['Pod', { group: '', segments: ['spec'], inPod: true, lists: ALL_CONTAINERS }],
+  // Before Kubernetes 1.23 that subresource sent an `EphemeralContainers` object instead.
+  ['EphemeralContainers', { group: '', segments: [], inPod: true, lists: ['ephemeralContainers'] }],
+  ['PodTemplate', { group: '', segments: ['template', 'spec'], inPod: false, lists: ALL_CONTAINERS }],
+  ['ReplicationController', { group: '', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  ['Deployment', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  ['ReplicaSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  ['StatefulSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  ['DaemonSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  ['Job', { group: 'batch', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  [
+    'CronJob',
+    { group: 'batch', segments: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], inPod: false, lists: ALL_CONTAINERS },
+  ],
+]);
+
+export interface ExtractOptions {
+  readonly maxImages?: number;
+}
+
+/**
+ * Every image the object would run or mount, with its field path and JSON pointer. Fails
+ * closed: a container whose image cannot be read is an error, never skipped, so a malformed
+ * entry cannot slip an image past verification.
+ */
+export function extractImages(request: ReviewRequest, options: ExtractOptions = {}): ImageUse[] {
+  const location = LOCATIONS.get(request.kind.kind);
+  if (request.object === undefined || location === undefined || location.group !== request.kind.group) return [];
+  const problems = new Problems();
+  const spec = walk(request.object, location.segments, problems);
+  const uses: ImageUse[] = [];
+  if (spec !== undefined) {
+    const at = { path: location.segments, inPod: location.inPod };
+    for (const list of location.lists) collectContainers(spec, list, at, uses, problems);
+    if (location.segments.length > 0) collectImageVolumes(spec, at, uses, problems);
+  }
+  if (problems.count > 0) throw new SigwardError('REVIEW_INVALID', `${request.kind.kind} is invalid: ${problems.summary()}`);
+  const max = options.maxImages ?? ADMISSION_LIMITS.maxImages;
+  if (uses.length > max) {
+    throw new SigwardError('REVIEW_TOO_LARGE', `${request.kind.kind} names ${uses.length} images, more than the limit of ${max}`);
+  }
+  return uses;
+}
+
+interface SpecAt {
+  readonly path: readonly string[];
+  readonly inPod: boolean;
+}
+
+function walk(object: JsonObject, segments: readonly string[], problems: Problems): JsonObject | undefined {
+  let node: JsonObject = object;
+  for (const [index, segment] of segments.entries()) {
+    const next = ownField(node, segment);
+    if (!isJsonObject(next)) {
+      problems.add(segments.slice(0, index + 1).join('.'), 'missing or not an object');
+      return undefined;
+    }
+    node = next;
+  }
+  return node;
+}
+
+function collectContainers(spec: JsonObject, list: string, at: SpecAt, uses: ImageUse[], problems: Problems): void {
+  const entries = ownField(spec, list);
+  if (entries === undefined || entries === null) return;
+  const listPath = [...at.path, list];
+  if (!Array.isArray(entries)) {
+    problems.add(listPath.join('.'), 'not a list');
+    return;
+  }
+  for (const [index, entry] of (entries as unknown[]).entries()) {
+    const image = isJsonObject(entry) ? ownField(entry, 'image') : undefined;
+    const segments = [...listPath, String(index), 'image'];
+    if (!isJsonObject(entry)) problems.add(fieldPath(segments.slice(0, -1)), 'not an object');
+    else if (typeof image !== 'string' || image === '') problems.add(fieldPath(segments), 'missing or not a non-empty string');
+    else uses.push(use(segments, image, at.inPod));
+  }
+}
+
+/**
+ * OCI image volumes (`volumes[].image.reference`, Kubernetes ImageVolume): an image mounted as
+ * a volume is content the pod runs with, so it is verified like a container image; otherwise an
+ * unsigned image could ride into a pod as a volume.
+ */
+function collectImageVolumes(spec: JsonObject, at: SpecAt, uses: ImageUse[], problems: Problems): void {
+  const volumes = ownField(spec, 'volumes');
+  if (volumes === undefined || volumes === null) return;
+  const listPath = [...at.path, 'volumes'];
+  if (!Array.isArray(volumes)) {
+    problems.add(listPath.join('.'), 'not a list');
+    return;
+  }
+  for (const [index, volume] of (volumes as unknown[]).entries()) {
+    const volumePath = [...listPath, String(index)];
+    if (!isJsonObject(volume)) {
+      problems.add(fieldPath(volumePath), 'not an object');
+      continue;
+    }
+    const source = ownField(volume, 'image');
+    if (source === undefined || source === null) continue;
+    const segments = [...volumePath, 'image', 'reference'];
+    const reference = isJsonObject(source) ? ownField(source, 'reference') : undefined;
+    if (!isJsonObject(source)) problems.add(fieldPath(segments.slice(0, -1)), 'not an object');
+    else if (typeof reference !== 'string' || reference === '') problems.add(fieldPath(segments), 'missing or not a non-empty string');
+    else uses.push(use(segments, reference, at.inPod));
+  }
+}
+
+function use(segments: readonly string[], image: string, inPod: boolean): ImageUse {
+  return { path: fieldPath(segments), pointer: '/' + segments.join('/'), image, inPod };
+}
+
+/** `spec.containers[0].image` from `['spec', 'containers', '0', 'image']`. */
+function fieldPath(segments: readonly string[]): string {
+  let path = '';
+  for (const segment of segments) {
+    if (/^\d+$/.test(segment)) path += `[${segment}]`;
+    else path += path === '' ? segment : `.${segment}`;
+  }
+  return path;
+}

@@ -1,0 +1,88 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LookupResult } from '../cache/ttl-cache.js';
+import type { RegistryEvent } from '../registry/types.js';
+
+/** What one admission review ended as, for `sigward_admission_requests_total`. */
+export interface AdmissionRecord {
+  /** CREATE, UPDATE, DELETE, CONNECT, or `UNKNOWN` for a body that was not a review. */
+  readonly operation: string;
+  /** allow, deny, warn, audit, or `invalid` / `too_large` for a body answered with 400 / 413. */
+  readonly decision: string;
+  readonly durationSeconds: number;
+}
+
+/**
+ * The metrics of DESIGN §3, on a registry of their own (not prom-client's global one, so two
+ * servers in one process, as in tests, do not collide). Other modules feed it through these
+ * methods and never import prom-client.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly admissions: Counter<'operation' | 'decision'>;
+  private readonly duration: Histogram;
+  private readonly registryRequests: Counter<'registry' | 'status'>;
+  private readonly cacheRequests: Counter<'cache' | 'result'>;
+  private readonly verifications: Counter<'result'>;
+
+  constructor(options: { readonly processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.admissions = new Counter({
+      name: 'sigward_admission_requests_total',
+      help: 'Admission reviews answered, by operation and decision.',
+      labelNames: ['operation', 'decision'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'sigward_admission_duration_seconds',
+      help: 'Time from receiving an admission review to answering it.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.registryRequests = new Counter({
+      name: 'sigward_registry_requests_total',
+      help: 'Requests to OCI registries, by registry host and HTTP status (or failure kind).',
+      labelNames: ['registry', 'status'],
+      registers,
+    });
+    this.cacheRequests = new Counter({
+      name: 'sigward_cache_requests_total',
+      help: 'Cache lookups, by cache and result (hit, miss, coalesced).',
+      labelNames: ['cache', 'result'],
+      registers,
+    });
+    this.verifications = new Counter({
+      name: 'sigward_verifications_total',
+      help: 'Image verifications, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordAdmission(record: AdmissionRecord): void {
+    this.admissions.inc({ operation: record.operation, decision: record.decision });
+    this.duration.observe(record.durationSeconds);
+  }
+
+  recordRegistry(event: RegistryEvent): void {
+    this.registryRequests.inc({ registry: event.registry, status: event.status });
+  }
+
+  recordCache(cache: string, result: LookupResult): void {
+    this.cacheRequests.inc({ cache, result });
+  }
+
+  /** `result` is a small fixed set chosen by the verifier (verified, failed, error, …). */
+  recordVerification(result: string): void {
+    this.verifications.inc({ result });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
