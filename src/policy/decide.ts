@@ -1,0 +1,106 @@
+import type { AuthorityVerdict } from '../verify/types.js';
+import type { AuthorityFailure, CompiledPolicy, ImageAction, ImageDecision, NoMatchAction, PolicyMode, PolicyResult } from './types.js';
+
+/** One matching policy and the verdicts of its authorities for one image. */
+export interface PolicyVerdicts {
+  readonly policy: CompiledPolicy;
+  readonly verdicts: readonly AuthorityVerdict[];
+}
+
+export interface DecideOptions {
+  /** `--no-match`: the answer for an image no policy matches. Default deny. */
+  readonly noMatch?: NoMatchAction;
+}
+
+const SEVERITY: Record<ImageAction, number> = { allow: 0, audit: 1, warn: 2, deny: 3 };
+
+/**
+ * Folds verdicts into the decision for one image (DESIGN.md §2): a policy passes when at least
+ * `threshold` of its authorities verified; every matching policy must pass (AND). When some
+ * fail, the most severe of their modes decides: a failing enforce policy denies, warn admits
+ * with warnings, audit admits and records. No matching policy: the `--no-match` answer.
+ */
+export function decide(evaluations: readonly PolicyVerdicts[], options: DecideOptions = {}): ImageDecision {
+  if (evaluations.length === 0) {
+    const noMatch = options.noMatch ?? 'deny';
+    return { action: noMatchAction(noMatch), matched: false, passed: false, results: [], reasons: [`no policy matches the image (--no-match ${noMatch})`] };
+  }
+  const results = evaluations.map(({ policy, verdicts }) => evaluatePolicy(policy, verdicts));
+  const failing = results.filter((result) => !result.passed);
+  const actions = failing.map((result) => failureAction(result.mode));
+  const action = actions.reduce<ImageAction>((worst, a) => (SEVERITY[a] > SEVERITY[worst] ? a : worst), 'allow');
+  const reasons = failing
+    .map((result, i) => ({ result, severity: SEVERITY[actions[i]!] }))
+    .sort((a, b) => b.severity - a.severity)
+    .map(({ result }) => result.message);
+  return { action, matched: true, passed: failing.length === 0, results, reasons };
+}
+
+/**
+ * One policy's outcome. An authority counts as verified only when every verdict given for it
+ * says so and names a verified signature; an authority with no verdict did not verify (a
+ * verifier that gave up, or skipped one, never passes a policy by omission).
+ */
+export function evaluatePolicy(policy: CompiledPolicy, verdicts: readonly AuthorityVerdict[]): PolicyResult {
+  const verified: string[] = [];
+  const failed: AuthorityFailure[] = [];
+  for (const authority of policy.authorities) {
+    const own = verdicts.filter((verdict) => verdict.authority === authority.name);
+    const failures = own.flatMap((verdict) => verdictFailures(verdict));
+    if (own.length === 0) failures.push({ code: 'INTERNAL', message: 'was not evaluated' });
+    if (failures.length === 0) verified.push(authority.name);
+    else failed.push({ authority: authority.name, failures });
+  }
+  const passed = verified.length >= Math.max(1, policy.threshold);
+  return {
+    policy: policy.name,
+    kind: policy.kind,
+    namespace: policy.namespace,
+    mode: policy.mode,
+    threshold: policy.threshold,
+    passed,
+    verified,
+    failed: passed ? [] : failed,
+    message: describe(policy, verified.length, passed ? [] : failed),
+  };
+}
+
+function verdictFailures(verdict: AuthorityVerdict): AuthorityFailure['failures'][number][] {
+  if (verdict.verified && verdict.signatures.length > 0) return [];
+  if (verdict.verified) return [{ code: 'INTERNAL', message: 'reported as verified without a verified signature' }];
+  return verdict.failures.length > 0 ? [...verdict.failures] : [{ code: 'NO_MATCHING_SIGNATURES', message: 'no signature verified' }];
+}
+
+/** The action for a failing policy. Every mode is spelled out; anything else denies. */
+function failureAction(mode: PolicyMode): ImageAction {
+  switch (mode) {
+    case 'enforce':
+      return 'deny';
+    case 'warn':
+      return 'warn';
+    case 'audit':
+      return 'audit';
+    default:
+      return 'deny';
+  }
+}
+
+function noMatchAction(noMatch: NoMatchAction): ImageAction {
+  switch (noMatch) {
+    case 'allow':
+      return 'allow';
+    case 'warn':
+      return 'warn';
+    case 'deny':
+      return 'deny';
+    default:
+      return 'deny';
+  }
+}
+
+function describe(policy: CompiledPolicy, verified: number, failed: readonly AuthorityFailure[]): string {
+  const label = policy.kind === 'ImagePolicy' ? `ImagePolicy ${policy.namespace ?? ''}/${policy.name}` : `ClusterImagePolicy ${policy.name}`;
+  const head = `${label} (${policy.mode}): ${verified} of ${policy.authorities.length} authorities verified, ${policy.threshold} required`;
+  const details = failed.map((a) => `authority ${a.authority}: ${a.failures.map((f) => `${f.code} ${f.message}`).join('; ')}`);
+  return [head, ...details].join('; ');
+}

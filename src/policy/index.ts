@@ -1,0 +1,27 @@
+export type {
+  AuthorityFailure,
+  AuthoritySpec,
+  CompiledGlob,
+  CompiledPolicy,
+  CompiledSelector,
+  ImageAction,
+  ImageDecision,
+  KeyResolver,
+  KeySource,
+  LabelSelector,
+  LabelSelectorRequirement,
+  NoMatchAction,
+  PolicyKind,
+  PolicyMode,
+  PolicyResult,
+  PolicySpec,
+  SecretKeyRef,
+} from './types.js';
+export { PolicyError } from './problems.js';
+export { validatePolicy, type PolicyOptions } from './validate.js';
+export { compilePolicy, parsePolicy } from './compile.js';
+export { compileGlob, globProblem, matchGlob } from './glob.js';
+export { compileSelector } from './selector.js';
+export { loadPolicyFiles, parsePolicyText } from './load.js';
+export { matchPolicies, matchesImage } from './match.js';
+export { decide, evaluatePolicy, type DecideOptions, type PolicyVerdicts } from './decide.js';

@@ -1,0 +1,133 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests mutate untyped documents, as a user's YAML is untyped */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { PolicyError, compilePolicy, parsePolicy, validatePolicy, type KeyResolver, type SecretKeyRef } from '../../src/policy/index.js';
+
+const FIXTURES = '/work/shared/fixtures';
+const COSIGN_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign.pub`, 'utf8');
+const COSIGN2_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign2.pub`, 'utf8');
+const RSA_PUB = readFileSync(`${FIXTURES}/legacy/sigstore-rs/rsa-2048.pub`, 'utf8');
+const FULCIO_CERT = readFileSync(`${FIXTURES}/legacy/containers-image/fulcio_v1.crt.pem`, 'utf8');
+const WHERE = 'policies.yaml#2 (ClusterImagePolicy acme-release)';
+
+/** A valid ClusterImagePolicy; each test mutates its own copy. */
+function clusterDoc(): Record<string, any> {
+  return {
+    apiVersion: 'sigward.dev/v1alpha1',
+    kind: 'ClusterImagePolicy',
+    metadata: { name: 'acme-release' },
+    spec: {
+      images: [{ glob: 'registry.example.com/acme/**' }],
+      authorities: [{ name: 'release', key: { data: COSIGN_PUB } }],
+    },
+  };
+}
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof PolicyError && err.code === 'POLICY_INVALID') return err.problems;
+    throw err;
+  }
+  throw new Error('expected a POLICY_INVALID error');
+}
+
+describe('compilePolicy', () => {
+  describe('when a key is read from a Secret', () => {
+    const ref: SecretKeyRef = { name: 'acme-keys', namespace: 'sigward-system', key: 'cosign.pub' };
+    function secretDoc(): Record<string, any> {
+      const doc = clusterDoc();
+      doc.spec.authorities[0].key = { secretRef: ref };
+      return doc;
+    }
+
+    it('loads the key through the resolver', () => {
+      const seen: SecretKeyRef[] = [];
+      const resolveKey: KeyResolver = (asked) => {
+        seen.push(asked);
+        return COSIGN_PUB;
+      };
+      const compiled = parsePolicy(secretDoc(), WHERE, { resolveKey });
+      expect(seen[0]).toEqual(ref);
+      expect(compiled.authorities[0]!.key.algorithm).toBe('ecdsa-p256');
+    });
+
+    it.each<[string, KeyResolver, string]>([
+      ['the Secret or key is missing', () => undefined, 'Secret sigward-system/acme-keys has no key cosign.pub (or does not exist)'],
+      ['the Secret holds a certificate', () => FULCIO_CERT, 'Secret sigward-system/acme-keys key cosign.pub: not a PEM public key'],
+      ['the resolver fails', () => { throw new Error('forbidden'); }, 'Secret sigward-system/acme-keys cannot be read: forbidden'],
+    ])('rejects when %s', (_what, resolveKey, problem) => {
+      expect(problemsOf(() => validatePolicy(secretDoc(), WHERE, { resolveKey }))).toEqual([`spec.authorities[0].key.secretRef: ${problem}`]);
+    });
+
+    it('rejects a malformed secretRef', () => {
+      const doc = clusterDoc();
+      doc.spec.authorities[0].key = { secretRef: { name: 'Keys', key: 'a/b' } };
+      expect(problemsOf(() => validatePolicy(doc, WHERE, { resolveKey: () => COSIGN_PUB }))).toEqual([
+        'spec.authorities[0].key.secretRef.name: "Keys" must be a DNS subdomain: lower-case letters, digits, - and .',
+        'spec.authorities[0].key.secretRef.namespace: is required',
+        'spec.authorities[0].key.secretRef.key: "a/b" must be a Secret data key: [-._a-zA-Z0-9]',
+      ]);
+    });
+
+    it('rejects at compile time a key that changed after validation', () => {
+      let pem = COSIGN_PUB;
+      const spec = validatePolicy(secretDoc(), WHERE, { resolveKey: () => pem });
+      pem = 'rotated to garbage';
+      expect(problemsOf(() => compilePolicy(spec, { resolveKey: () => pem }))).toEqual([
+        'spec.authorities[0].key.secretRef: Secret sigward-system/acme-keys key cosign.pub: not a PEM public key',
+      ]);
+    });
+  });
+
+  it('compiles authorities with parsed keys and normalized signature repositories', () => {
+    const doc = clusterDoc();
+    doc.spec.authorities.push({ name: 'rsa', key: { data: RSA_PUB }, signatureRepository: 'index.docker.io/acme/sigs', annotations: { env: 'prod' } });
+    const compiled = parsePolicy(doc, WHERE);
+    expect(compiled.authorities.map((a) => a.key.algorithm)).toEqual(['ecdsa-p256', 'rsa']);
+    expect(compiled.authorities[0]).not.toHaveProperty('signatureRepository');
+    expect(compiled.authorities[1]!.signatureRepository).toEqual({ registry: 'docker.io', repository: 'acme/sigs', name: 'docker.io/acme/sigs' });
+    expect(compiled.authorities[1]!.annotations).toEqual({ env: 'prod' });
+    expect(compiled.globs.map((g) => g.normalized)).toEqual(['registry.example.com/acme/**']);
+    expect(compiled).toMatchObject({ kind: 'ClusterImagePolicy', name: 'acme-release', mode: 'enforce', threshold: 1, source: WHERE });
+  });
+
+  describe('identity', () => {
+    it('is the same for the same content, whatever the key order or source', () => {
+      const a = parsePolicy(clusterDoc(), 'a.yaml#1');
+      const reordered = clusterDoc();
+      reordered.spec = { authorities: reordered.spec.authorities, images: reordered.spec.images };
+      expect(parsePolicy(reordered, 'b.yaml#3').identity).toBe(a.identity);
+      expect(a.identity).toMatch(/^sha256:[0-9a-f]{64}$/);
+    });
+
+    it('changes with any edit of the spec or of a key', () => {
+      const base = parsePolicy(clusterDoc(), WHERE).identity;
+      const edits: ((doc: Record<string, any>) => void)[] = [
+        (doc) => { doc.spec.mode = 'warn'; },
+        (doc) => { doc.spec.images.push({ glob: 'quay.io/acme/*' }); },
+        (doc) => { doc.spec.authorities[0].key.data = COSIGN2_PUB; },
+        (doc) => { doc.spec.authorities[0].annotations = { env: 'prod' }; },
+        (doc) => { doc.metadata.name = 'other'; },
+      ];
+      const identities = edits.map((edit) => {
+        const doc = clusterDoc();
+        edit(doc);
+        return parsePolicy(doc, WHERE).identity;
+      });
+      expect(new Set([base, ...identities]).size).toBe(edits.length + 1);
+    });
+
+    it('uses uid and generation when the apiserver gave them, and still changes when a Secret is rotated', () => {
+      const doc = clusterDoc();
+      doc.metadata = { name: 'acme-release', uid: '6f1c', generation: 4 };
+      doc.spec.authorities[0].key = { secretRef: { name: 'k', namespace: 'sigward-system', key: 'cosign.pub' } };
+      const before = parsePolicy(doc, WHERE, { resolveKey: () => COSIGN_PUB }).identity;
+      const after = parsePolicy(doc, WHERE, { resolveKey: () => COSIGN2_PUB }).identity;
+      expect(before).toMatch(/^6f1c:4:[0-9a-f]{16}$/);
+      expect(after).toMatch(/^6f1c:4:/);
+      expect(after).not.toBe(before);
+    });
+  });
+});

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import type { ErrorCode } from '../../src/errors.js';
+import { decide, parsePolicy, type CompiledPolicy, type ImageAction, type PolicyMode } from '../../src/policy/index.js';
+import type { AuthorityVerdict } from '../../src/verify/types.js';
+
+const FIXTURES = '/work/shared/fixtures';
+const KEYS = {
+  release: readFileSync(`${FIXTURES}/legacy/containers-image/cosign.pub`, 'utf8'),
+  qa: readFileSync(`${FIXTURES}/legacy/sigstore-rs/rsa-2048.pub`, 'utf8'),
+  security: readFileSync(`${FIXTURES}/legacy/containers-image/cosign2.pub`, 'utf8'),
+};
+
+function policy(name: string, mode: PolicyMode, threshold: number, authorities: (keyof typeof KEYS)[] = ['release']): CompiledPolicy {
+  return parsePolicy(
+    {
+      apiVersion: 'sigward.dev/v1alpha1',
+      kind: 'ClusterImagePolicy',
+      metadata: { name },
+      spec: {
+        images: [{ glob: 'registry.example.com/acme/**' }],
+        mode,
+        threshold,
+        authorities: authorities.map((a) => ({ name: a, key: { data: KEYS[a] } })),
+      },
+    },
+    `policies.yaml (ClusterImagePolicy ${name})`,
+  );
+}
+
+function ok(authority: string): AuthorityVerdict {
+  const signature = { location: 'registry.example.com/acme/app:sha256-6c.sig layer 0', format: 'legacy' as const, payload: new Uint8Array([123, 125]), keyId: 'k' };
+  return { authority, verified: true, signatures: [signature], failures: [] };
+}
+
+function fail(authority: string, code: ErrorCode = 'NO_SIGNATURES', message = 'no signatures found'): AuthorityVerdict {
+  return { authority, verified: false, signatures: [], failures: [{ code, message }] };
+}
+
+describe('decide', () => {
+  describe('when one policy matches', () => {
+    // [mode, threshold, authorities, verdicts, action, passed]
+    it.each<[PolicyMode, number, (keyof typeof KEYS)[], AuthorityVerdict[], ImageAction, boolean]>([
+      ['enforce', 1, ['release'], [ok('release')], 'allow', true],
+      ['enforce', 1, ['release'], [fail('release')], 'deny', false],
+      ['warn', 1, ['release'], [fail('release')], 'warn', false],
+      ['audit', 1, ['release'], [fail('release')], 'audit', false],
+      ['warn', 1, ['release'], [ok('release')], 'allow', true],
+      ['audit', 1, ['release'], [ok('release')], 'allow', true],
+      ['enforce', 1, ['release', 'qa'], [fail('release'), ok('qa')], 'allow', true],
+      ['enforce', 2, ['release', 'qa'], [fail('release'), ok('qa')], 'deny', false],
+      ['enforce', 2, ['release', 'qa'], [ok('release'), ok('qa')], 'allow', true],
+      ['enforce', 2, ['release', 'qa', 'security'], [ok('release'), fail('qa'), ok('security')], 'allow', true],
+      ['enforce', 3, ['release', 'qa', 'security'], [ok('release'), fail('qa'), ok('security')], 'deny', false],
+      ['warn', 2, ['release', 'qa'], [ok('release'), fail('qa')], 'warn', false],
+    ])('mode %s, threshold %i, authorities %j: %j gives %s', (mode, threshold, authorities, verdicts, action, passed) => {
+      const decision = decide([{ policy: policy('p', mode, threshold, authorities), verdicts }]);
+      expect(decision).toMatchObject({ action, passed, matched: true });
+      expect(decision.reasons).toHaveLength(passed ? 0 : 1);
+    });
+  });
+
+  describe('when the verdicts are incomplete or inconsistent', () => {
+    it('counts an authority without a verdict as not verified', () => {
+      const decision = decide([{ policy: policy('p', 'enforce', 1), verdicts: [] }]);
+      expect(decision.action).toBe('deny');
+      expect(decision.results[0]!.failed).toEqual([{ authority: 'release', failures: [{ code: 'INTERNAL', message: 'was not evaluated' }] }]);
+    });
+
+    it('ignores verdicts for authorities the policy does not name', () => {
+      expect(decide([{ policy: policy('p', 'enforce', 1), verdicts: [ok('intruder')] }]).action).toBe('deny');
+    });
+
+    it('does not count a verdict that claims verification without a signature', () => {
+      const hollow: AuthorityVerdict = { authority: 'release', verified: true, signatures: [], failures: [] };
+      const decision = decide([{ policy: policy('p', 'enforce', 1), verdicts: [hollow] }]);
+      expect(decision.action).toBe('deny');
+      expect(decision.results[0]!.failed[0]!.failures[0]!.code).toBe('INTERNAL');
+    });
+
+    it('does not count an authority when one of its verdicts failed', () => {
+      expect(decide([{ policy: policy('p', 'enforce', 1), verdicts: [ok('release'), fail('release')] }]).action).toBe('deny');
+    });
+
+    it('does not count one authority twice toward the threshold', () => {
+      expect(decide([{ policy: policy('p', 'enforce', 2, ['release', 'qa']), verdicts: [ok('release'), ok('release')] }]).action).toBe('deny');
+    });
+  });
+
+  describe('when several policies match (AND)', () => {
+    it.each<[PolicyMode[], boolean[], ImageAction]>([
+      [['enforce', 'enforce'], [true, true], 'allow'],
+      [['enforce', 'enforce'], [true, false], 'deny'],
+      [['enforce', 'warn'], [true, false], 'warn'],
+      [['enforce', 'warn'], [false, false], 'deny'],
+      [['warn', 'audit'], [false, false], 'warn'],
+      [['audit', 'audit'], [false, true], 'audit'],
+      [['audit', 'enforce', 'warn'], [false, false, false], 'deny'],
+      [['audit', 'enforce', 'warn'], [false, true, false], 'warn'],
+    ])('modes %j with outcomes %j give %s', (modes, outcomes, action) => {
+      const evaluations = modes.map((mode, i) => ({
+        policy: policy(`p${i}`, mode, 1),
+        verdicts: [outcomes[i] ? ok('release') : fail('release')],
+      }));
+      const decision = decide(evaluations);
+      expect(decision.action).toBe(action);
+      expect(decision.passed).toBe(outcomes.every(Boolean));
+      expect(decision.results.map((r) => r.passed)).toEqual(outcomes);
+      expect(decision.reasons).toHaveLength(outcomes.filter((o) => !o).length);
+    });
+
+    it('lists the most severe failing policy first, with its failing authorities and their failures', () => {
+      const decision = decide([
+        { policy: policy('audited', 'audit', 1), verdicts: [fail('release')] },
+        { policy: policy('enforced', 'enforce', 2, ['release', 'qa']), verdicts: [ok('release'), fail('qa', 'SIGNATURE_INVALID', 'signature does not verify with the key')] },
+      ]);
+      expect(decision.reasons).toEqual([
+        'ClusterImagePolicy enforced (enforce): 1 of 2 authorities verified, 2 required; authority qa: SIGNATURE_INVALID signature does not verify with the key',
+        'ClusterImagePolicy audited (audit): 0 of 1 authorities verified, 1 required; authority release: NO_SIGNATURES no signatures found',
+      ]);
+      expect(decision.results[1]).toMatchObject({ policy: 'enforced', passed: false, verified: ['release'], failed: [{ authority: 'qa' }] });
+    });
+  });
+
+  describe('when no policy matches', () => {
+    it.each<[('deny' | 'warn' | 'allow') | undefined, ImageAction]>([
+      [undefined, 'deny'],
+      ['deny', 'deny'],
+      ['warn', 'warn'],
+      ['allow', 'allow'],
+    ])('answers --no-match %s with %s', (noMatch, action) => {
+      const decision = decide([], noMatch === undefined ? {} : { noMatch });
+      expect(decision).toMatchObject({ action, matched: false, passed: false, results: [] });
+      expect(decision.reasons).toEqual([`no policy matches the image (--no-match ${noMatch ?? 'deny'})`]);
+    });
+
+    it('denies for a --no-match value that is none of the three', () => {
+      expect(decide([], { noMatch: 'yes' as never }).action).toBe('deny');
+    });
+  });
+
+  it('denies for a policy mode that is none of the three', () => {
+    const odd = { ...policy('p', 'enforce', 1), mode: 'lenient' as never };
+    expect(decide([{ policy: odd, verdicts: [fail('release')] }]).action).toBe('deny');
+  });
+});
