@@ -1,11 +1,18 @@
 // Jest runs the TypeScript sources as ES modules (the runtime dependencies are ESM-only).
 // Type checking is `npm run typecheck`'s job: ts-jest only transpiles here.
-export default {
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testTimeout: 60000,
+  testTimeout: 120000,
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+  ],
+  testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole check, from a fresh machine: installs what is missing (Node 24, the real registries,
+# cosign, crane, helm; cached by version), then type check, lint, build, unit and integration tests.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh unit       type check, lint and unit tests only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stage=${1:-all}
+
+say() { printf '\n[test %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+say "setting up tools (cached in ${SIGWARD_CACHE:-$HOME/.cache/sigward})"
+if [[ $stage == unit ]]; then bash scripts/tools.sh node; else bash scripts/tools.sh all; fi
+eval "$(bash scripts/tools.sh env)"
+say "node $(node --version), npm $(npm --version)"
+
+bash scripts/deps.sh
+
+say "type check"
+npx tsc --noEmit -p tsconfig.json
+say "lint"
+npx eslint --max-warnings 0 .
+say "build"
+npx tsc -p tsconfig.build.json
+
+export NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning"
+say "unit tests"
+npx jest --ci --selectProjects unit
+if [[ $stage != unit ]]; then
+  say "integration tests (real registries, real cosign)"
+  npx jest --ci --selectProjects integration --runInBand
+fi
+say "all checks passed"

@@ -1,0 +1,170 @@
+/**
+ * The one reader of flags, environment and files. Everything is validated here and returned
+ * frozen; the rest of sigward never looks at process.env or argv.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { SigwardError, describeError } from './errors.js';
+import { parsePublicKey } from './crypto/keys.js';
+import type { PublicKey } from './crypto/types.js';
+import { loadDockerConfig } from './registry/docker-config.js';
+import type { RegistryClientOptions } from './registry/types.js';
+
+export const REGISTRY_FLAGS = {
+  'ca-file': { type: 'string', multiple: true },
+  'insecure-registry': { type: 'string', multiple: true },
+  'registry-config': { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+export interface RegistryFlagValues {
+  readonly 'ca-file'?: string[] | undefined;
+  readonly 'insecure-registry'?: string[] | undefined;
+  readonly 'registry-config'?: string | undefined;
+  readonly timeout?: string | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function readTextFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SigwardError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${describeError(err)}`, { cause: err });
+  }
+}
+
+/** Reads a public key file; a file that holds no usable public key is an input error naming it. */
+export function readKeyFile(path: string): PublicKey {
+  const text = readTextFile(path, 'key file');
+  try {
+    return parsePublicKey(text);
+  } catch (err) {
+    throw new SigwardError('KEY_INVALID', `${path}: ${describeError(err)}`, { cause: err });
+  }
+}
+
+export function parseSeconds(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new SigwardError('USAGE', `--${flag}: expected a number of seconds between 0 and 3600, got '${value}'`);
+  }
+  return seconds;
+}
+
+/** Docker config: --registry-config, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+export function dockerConfigPath(flag: string | undefined, env: Env): { path: string; explicit: boolean } {
+  if (flag !== undefined) return { path: flag, explicit: true };
+  const dir = env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker');
+  return { path: join(dir, 'config.json'), explicit: false };
+}
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
+
+export function registryOptions(values: RegistryFlagValues, env: Env): RegistryClientOptions {
+  const insecure = values['insecure-registry'] ?? [];
+  for (const host of insecure) {
+    if (!HOST_PORT.test(host)) throw new SigwardError('USAGE', `--insecure-registry: '${host}' is not HOST[:PORT]`);
+  }
+  const caCertificates = (values['ca-file'] ?? []).map((path) => {
+    const pem = readTextFile(path, 'CA file');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new SigwardError('FILE_UNREADABLE', `--ca-file ${path}: no PEM certificate in the file`);
+    }
+    return pem;
+  });
+  const config = dockerConfigPath(values['registry-config'], env);
+  if (config.explicit && !existsSync(config.path)) {
+    throw new SigwardError('FILE_UNREADABLE', `--registry-config: ${config.path} does not exist`);
+  }
+  const credentials = loadDockerConfig(config.path);
+  return Object.freeze({
+    caCertificates,
+    insecureRegistries: insecure.map((h) => h.toLowerCase()),
+    credentials,
+    requestTimeoutMs: parseSeconds(values.timeout, 'timeout', 10) * 1000,
+  });
+}
+
+export const SERVE_FLAGS = {
+  ...REGISTRY_FLAGS,
+  'policy-file': { type: 'string', multiple: true },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'no-match': { type: 'string' },
+  'webhook-timeout': { type: 'string' },
+  'mutate-workloads': { type: 'boolean' },
+  'watch-crds': { type: 'boolean' },
+  'no-watch-crds': { type: 'boolean' },
+  'log-level': { type: 'string' },
+} as const;
+
+export interface ServeConfig {
+  readonly policyFiles: readonly string[];
+  readonly port: number;
+  readonly host: string | undefined;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly metricsPort: number | null;
+  readonly noMatch: 'deny' | 'warn' | 'allow';
+  readonly webhookTimeoutSeconds: number;
+  readonly mutateWorkloads: boolean;
+  readonly watchCrds: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly registry: RegistryClientOptions;
+}
+
+function parsePort(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SigwardError('USAGE', `--${flag}: expected a port number, got '${value}'`);
+  }
+  return port;
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new SigwardError('USAGE', `--${flag}: expected ${allowed.join('|')}, got '${value}'`);
+  }
+  return value as T;
+}
+
+/** Reads and checks every `serve` flag; problems are reported together. */
+export function serveConfig(values: Record<string, unknown>, env: Env): ServeConfig {
+  const get = (flag: string) => values[flag] as string | undefined;
+  const cert = get('tls-cert');
+  const key = get('tls-key');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new SigwardError('USAGE', '--tls-cert and --tls-key go together');
+  }
+  if (values['watch-crds'] === true && values['no-watch-crds'] === true) {
+    throw new SigwardError('USAGE', '--watch-crds and --no-watch-crds exclude each other');
+  }
+  const watchCrds = values['watch-crds'] === true;
+  const policyFiles = (values['policy-file'] as string[] | undefined) ?? [];
+  if (policyFiles.length === 0 && !watchCrds) {
+    throw new SigwardError('USAGE', 'serve needs policies: give --policy-file FILE (or --watch-crds in a cluster)');
+  }
+  const timeout = parseSeconds(get('webhook-timeout'), 'webhook-timeout', 10);
+  if (timeout > 30) throw new SigwardError('USAGE', `--webhook-timeout: at most 30 seconds (the API server's limit), got ${timeout}`);
+  const metricsPort = get('metrics-port') === 'off' ? null : parsePort(get('metrics-port'), 'metrics-port', 9090);
+  return Object.freeze({
+    policyFiles,
+    port: parsePort(get('port'), 'port', 8443),
+    host: get('host'),
+    tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : undefined,
+    metricsPort,
+    noMatch: oneOf(get('no-match'), 'no-match', ['deny', 'warn', 'allow'] as const, 'deny'),
+    webhookTimeoutSeconds: timeout,
+    mutateWorkloads: values['mutate-workloads'] === true,
+    watchCrds,
+    logLevel: oneOf(get('log-level'), 'log-level', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    registry: registryOptions(values as RegistryFlagValues, env),
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * Composition root of `sigward serve`: config → logger → policies → caches → registry →
+ * verifier → evaluator → server. Nothing else constructs these pieces.
+ */
+import { TtlCache } from './cache/ttl-cache.js';
+import type { ServeConfig } from './config.js';
+import { isSigwardError } from './errors.js';
+import type { Logger } from './log.js';
+import { loadPolicyFiles } from './policy/index.js';
+import { RegistryClient } from './registry/index.js';
+import { Metrics } from './server/metrics.js';
+import { startServer, type RunningServer } from './server/server.js';
+import type { Discovery } from './verify/discover.js';
+import { Evaluator, type PolicySource } from './verify/evaluator.js';
+import type { AuthorityVerdict } from './verify/types.js';
+import { Verifier } from './verify/verifier.js';
+
+/** Cache sizes and lifetimes. Tags move, so tag → digest lives briefly; verdicts are keyed by digest. */
+export const CACHE_SETTINGS = {
+  digests: { max: 10_000, ttlMs: 30_000 },
+  discoveries: { max: 10_000, ttlMs: 300_000 },
+  verdicts: { max: 20_000, ttlMs: 300_000 },
+  /** A failed verification is kept briefly: a newly signed image is admitted soon after. */
+  failureTtlMs: 10_000,
+} as const;
+
+export interface Sigward {
+  readonly server: RunningServer;
+  readonly evaluator: Evaluator;
+  close(): Promise<void>;
+}
+
+export async function startSigward(config: ServeConfig, logger: Logger): Promise<Sigward> {
+  const policies = await loadPolicyFiles(config.policyFiles);
+  logger.info('policies loaded', { count: policies.length, files: config.policyFiles });
+  const source: PolicySource = { policies: () => policies, ready: () => true };
+
+  const metrics = new Metrics();
+  const registry = new RegistryClient({ ...config.registry, onRequest: (event) => { metrics.recordRegistry(event); } });
+  const cache = <V extends object | string>(name: string, settings: { max: number; ttlMs: number }) =>
+    new TtlCache<string, V>({
+      ...settings,
+      failureTtlMs: CACHE_SETTINGS.failureTtlMs,
+      // A registry that answered "not found" or "not allowed" is remembered briefly; a timeout is not.
+      isCacheableFailure: (err) => isSigwardError(err) && ['MANIFEST_UNKNOWN', 'REGISTRY_DENIED'].includes(err.code),
+      onLookup: (result) => { metrics.recordCache(name, result); },
+    });
+  const digests = cache<string>('digest', CACHE_SETTINGS.digests);
+  const discoveries = cache<Discovery>('signatures', CACHE_SETTINGS.discoveries);
+  const verdicts = cache<readonly AuthorityVerdict[]>('verdict', CACHE_SETTINGS.verdicts);
+  const verifier = new Verifier({
+    registry,
+    digests,
+    discoveries,
+    onVerification: (result) => { metrics.recordVerification(result); },
+  });
+  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts });
+
+  const server = await startServer({
+    evaluator,
+    logger,
+    metrics,
+    port: config.port,
+    metricsPort: config.metricsPort,
+    ...(config.host !== undefined ? { host: config.host, metricsHost: config.host } : {}),
+    ...(config.tls ? { tls: config.tls } : {}),
+    webhookTimeoutSeconds: config.webhookTimeoutSeconds,
+    mutateWorkloads: config.mutateWorkloads,
+  });
+  logger.info('sigward serving', { port: server.port, metricsPort: server.metricsPort, selfSigned: server.selfSigned });
+  return { server, evaluator, close: () => server.close() };
+}

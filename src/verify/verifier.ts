@@ -1,0 +1,114 @@
+import type { SignatureCandidate } from '../cosign/types.js';
+import { describeError, errorCode, type ErrorCode } from '../errors.js';
+import type { ImageReference, Repository } from '../reference/types.js';
+import type { Registry } from '../registry/types.js';
+import { discoverSignatures, type Discovery } from './discover.js';
+import { checkSignature } from './check.js';
+import type { Authority, AuthorityVerdict, VerifyOptions } from './types.js';
+
+/** Memoizes an async load by key; the server passes caches, the CLI passes nothing. */
+export interface Memo<V> {
+  getOrLoad(key: string, load: () => Promise<V>): Promise<V>;
+}
+
+const direct = <V>(): Memo<V> => ({ getOrLoad: (_key, load) => load() });
+
+export interface VerifierOptions {
+  readonly registry: Registry;
+  /** tag → digest, keyed by `name:tag`; entries must expire quickly (tags move). */
+  readonly digests?: Memo<string>;
+  /** signatures found for a digest, keyed by `signatureRepo@digest`. */
+  readonly discoveries?: Memo<Discovery>;
+  readonly onVerification?: (result: 'verified' | 'failed') => void;
+}
+
+/**
+ * Verifies images the way `cosign verify --key` does, step by step (DESIGN.md §4):
+ * resolve the reference to a digest, discover the signatures stored for that digest, verify each
+ * against each authority's key over the exact payload bytes, and bind the payload to the digest.
+ */
+export class Verifier {
+  private readonly registry: Registry;
+  private readonly digests: Memo<string>;
+  private readonly discoveries: Memo<Discovery>;
+  private readonly onVerification: ((result: 'verified' | 'failed') => void) | undefined;
+
+  constructor(options: VerifierOptions) {
+    this.registry = options.registry;
+    this.digests = options.digests ?? direct();
+    this.discoveries = options.discoveries ?? direct();
+    this.onVerification = options.onVerification;
+  }
+
+  /**
+   * The digest to verify. A reference that carries a digest is verified at that digest with no
+   * manifest request, whatever its tag says (as cosign does): the signature lookup alone proves or
+   * refutes it, and a tag cannot smuggle in another image.
+   */
+  async resolve(ref: ImageReference, options: VerifyOptions = {}): Promise<string> {
+    if (ref.digest !== undefined) return ref.digest;
+    const tag = ref.tag ?? 'latest';
+    return this.digests.getOrLoad(`${ref.name}:${tag}`, async () => {
+      const descriptor = await this.registry.resolve(ref, tag, options);
+      return descriptor.digest;
+    });
+  }
+
+  /** Verifies every authority against the signatures stored for `digest` of `image`. */
+  async verifyDigest(
+    image: Repository,
+    digest: string,
+    authorities: readonly Authority[],
+    options: VerifyOptions = {},
+  ): Promise<AuthorityVerdict[]> {
+    const byRepository = new Map<string, Promise<Discovery>>();
+    const discover = (repo: Repository): Promise<Discovery> => {
+      let found = byRepository.get(repo.name);
+      if (!found) {
+        found = this.discoveries.getOrLoad(`${repo.name}@${digest}`, () =>
+          discoverSignatures(this.registry, image, repo, digest, options),
+        );
+        byRepository.set(repo.name, found);
+      }
+      return found;
+    };
+    return Promise.all(
+      authorities.map(async (authority) => {
+        const verdict = await this.verifyAuthority(authority, digest, () => discover(authority.signatureRepository ?? image));
+        this.onVerification?.(verdict.verified ? 'verified' : 'failed');
+        return verdict;
+      }),
+    );
+  }
+
+  private async verifyAuthority(
+    authority: Authority,
+    digest: string,
+    discover: () => Promise<Discovery>,
+  ): Promise<AuthorityVerdict> {
+    let discovery: Discovery;
+    try {
+      discovery = await discover();
+    } catch (err) {
+      return failed(authority, [{ code: errorCode(err), message: describeError(err) }]);
+    }
+    const failures: { code: ErrorCode; message: string }[] = [...discovery.failures];
+    const signatures = [];
+    for (const candidate of discovery.candidates) {
+      const outcome = checkSignature(candidate, authority, digest);
+      if (outcome.ok) signatures.push(outcome.signature);
+      else failures.push({ code: outcome.code, message: `${candidate.location}: ${outcome.message}` });
+    }
+    if (signatures.length > 0) return { authority: authority.name, verified: true, signatures, failures: [] };
+    if (discovery.candidates.length === 0 && discovery.failures.length === 0) {
+      failures.push({ code: 'NO_SIGNATURES', message: `no signatures found (looked in ${discovery.searched.join(', ')})` });
+    }
+    return failed(authority, failures);
+  }
+}
+
+function failed(authority: Authority, failures: { code: ErrorCode; message: string }[]): AuthorityVerdict {
+  return { authority: authority.name, verified: false, signatures: [], failures };
+}
+
+export type { SignatureCandidate };
