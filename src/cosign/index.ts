@@ -1,5 +1,6 @@
 /** Signature discovery (the legacy `.sig` tag) and the checks cosign makes on what it finds. */
-export { signatureTag } from './tag.js';
+export { referrersTag, signatureTag } from './tag.js';
+export { discoverBundles, MAX_BUNDLE_BYTES } from './referrers.js';
 export { discoverLegacySignatures, MAX_PAYLOAD_BYTES } from './discover.js';
 export { verifyLegacySignature, type LegacyExpectation } from './legacy.js';
 export { parseSimpleSigningPayload } from './payload.js';

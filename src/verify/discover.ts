@@ -1,5 +1,5 @@
-import { discoverLegacySignatures, signatureTag } from '../cosign/index.js';
-import type { SignatureCandidate } from '../cosign/types.js';
+import { discoverBundles, discoverLegacySignatures, referrersTag, signatureTag } from '../cosign/index.js';
+import type { LegacyDiscovery, SignatureCandidate } from '../cosign/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Registry } from '../registry/types.js';
@@ -15,21 +15,37 @@ export interface Discovery {
 }
 
 /**
- * Finds the signatures stored for `digest`: the legacy `sha256-<hex>.sig` tag in the signature
- * repository (the image's own unless overridden). Registry errors propagate: an unreachable
- * registry is not "unsigned", and the caller reports it as such.
+ * Finds every signature stored for `digest` in the signature repository (the image's own
+ * unless overridden), in every format, with no per-policy switch: the legacy
+ * `sha256-<hex>.sig` tag and cosign v3 bundles (referrers API, else the `sha256-<hex>` tag
+ * index). Both are looked up at once. When one lookup fails but the other finds signatures,
+ * those signatures are judged and the failure reported beside them; when nothing is found and
+ * a lookup failed, its error is thrown: an unreachable registry is not "unsigned", and an error
+ * is never cached as a discovery.
  */
 export async function discoverSignatures(
   registry: Registry,
-  _image: Repository,
   signatureRepo: Repository,
   digest: string,
   options: VerifyOptions,
 ): Promise<Discovery> {
-  const legacy = await discoverLegacySignatures(registry, signatureRepo, digest, options);
+  const [legacy, bundles] = await Promise.allSettled([
+    discoverLegacySignatures(registry, signatureRepo, digest, options),
+    discoverBundles(registry, signatureRepo, digest, options),
+  ]);
+  const found = [legacy, bundles].filter((r): r is PromiseFulfilledResult<LegacyDiscovery> => r.status === 'fulfilled');
+  const errors = [legacy, bundles].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const candidates = found.flatMap((r) => r.value.candidates);
+  const failures = found.flatMap((r) => r.value.failures.map((f) => ({ code: f.code, message: `${f.location}: ${f.message}` })));
+  if (candidates.length === 0 && errors[0] !== undefined) throw errors[0].reason;
   return {
-    candidates: legacy.candidates,
-    failures: legacy.failures.map((f) => ({ code: f.code, message: `${f.location}: ${f.message}` })),
-    searched: [`${signatureRepo.name}:${signatureTag(digest)}`],
+    candidates,
+    failures: [...failures, ...errors.map((e) => failureOf(e.reason))],
+    searched: [`${signatureRepo.name}:${signatureTag(digest)}`, `referrers of ${signatureRepo.name}@${digest} (or tag ${referrersTag(digest)})`],
   };
+}
+
+function failureOf(reason: unknown): { code: ErrorCode; message: string } {
+  const code = typeof reason === 'object' && reason !== null && 'code' in reason ? (reason as { code: ErrorCode }).code : 'INTERNAL';
+  return { code, message: reason instanceof Error ? reason.message : String(reason) };
 }

@@ -66,7 +66,7 @@ export class Verifier {
       let found = byRepository.get(repo.name);
       if (!found) {
         found = this.discoveries.getOrLoad(`${repo.name}@${digest}`, () =>
-          discoverSignatures(this.registry, image, repo, digest, options),
+          discoverSignatures(this.registry, repo, digest, options),
         );
         byRepository.set(repo.name, found);
       }

@@ -1,9 +1,10 @@
+import { fileURLToPath } from 'node:url';
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests mutate untyped documents, as a user's YAML is untyped */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { PolicyError, compilePolicy, parsePolicy, validatePolicy, type KeyResolver, type SecretKeyRef } from '../../src/policy/index.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const COSIGN_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign.pub`, 'utf8');
 const COSIGN2_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign2.pub`, 'utf8');
 const RSA_PUB = readFileSync(`${FIXTURES}/legacy/sigstore-rs/rsa-2048.pub`, 'utf8');

@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import type { ErrorCode } from '../../src/errors.js';
 import { decide, parsePolicy, type CompiledPolicy, type ImageAction, type PolicyMode } from '../../src/policy/index.js';
 import type { AuthorityVerdict } from '../../src/verify/types.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const KEYS = {
   release: readFileSync(`${FIXTURES}/legacy/containers-image/cosign.pub`, 'utf8'),
   qa: readFileSync(`${FIXTURES}/legacy/sigstore-rs/rsa-2048.pub`, 'utf8'),

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { PolicyError, loadPolicyFiles, parsePolicyText } from '../../src/policy/index.js';
 
-const COSIGN_PUB = readFileSync('/work/shared/fixtures/legacy/containers-image/cosign.pub', 'utf8');
-const RSA_PUB = readFileSync('/work/shared/fixtures/legacy/sigstore-rs/rsa-2048.pub', 'utf8');
+const COSIGN_PUB = readFileSync(new URL('../fixtures/legacy/containers-image/cosign.pub', import.meta.url), 'utf8');
+const RSA_PUB = readFileSync(new URL('../fixtures/legacy/sigstore-rs/rsa-2048.pub', import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'sigward-policy-'));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { compileSelector, matchPolicies, parsePolicy, type CompiledPolicy, type LabelSelector } from '../../src/policy/index.js';
 import { parseReference } from '../../src/reference/index.js';
 
-const COSIGN_PUB = readFileSync('/work/shared/fixtures/legacy/containers-image/cosign.pub', 'utf8');
+const COSIGN_PUB = readFileSync(new URL('../fixtures/legacy/containers-image/cosign.pub', import.meta.url), 'utf8');
 
 function compiled(kind: 'ClusterImagePolicy' | 'ImagePolicy', name: string, globs: string[], extra: { namespace?: string; selector?: unknown } = {}): CompiledPolicy {
   return parsePolicy(

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests mutate untyped documents, as a user's YAML is untyped */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
@@ -5,7 +6,7 @@ import fc from 'fast-check';
 import { SigwardError } from '../../src/errors.js';
 import { PolicyError, validatePolicy } from '../../src/policy/index.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const COSIGN_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign.pub`, 'utf8');
 const RSA_PUB = readFileSync(`${FIXTURES}/legacy/sigstore-rs/rsa-2048.pub`, 'utf8');
 const FULCIO_CERT = readFileSync(`${FIXTURES}/legacy/containers-image/fulcio_v1.crt.pem`, 'utf8');

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -13,7 +14,7 @@ import {
   type ImageReference,
 } from '../../src/reference/index.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const F64 = 'f'.repeat(64);
 const SHA = `sha256:${F64}`;
 

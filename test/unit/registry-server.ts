@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 /**
  * Scripted loopback registries for the registry client's tests. They play what a real registry
  * cannot be made to do on demand: hang, trickle, lie about digests, loop on 401, redirect.
@@ -84,7 +85,7 @@ export function sha256(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 
 /** A real artifact from the shared fixtures. */
 export function fixture(relative: string): Buffer {
