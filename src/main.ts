@@ -37,17 +37,22 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
 
   const metrics = new Metrics();
   const registry = new RegistryClient({ ...config.registry, onRequest: (event) => { metrics.recordRegistry(event); } });
-  const cache = <V extends object | string>(name: string, settings: { max: number; ttlMs: number }) =>
+  const cache = <V extends object | string>(name: string, settings: { max: number; ttlMs: number }, ttlOf?: (value: V) => number) =>
     new TtlCache<string, V>({
       ...settings,
+      ...(ttlOf ? { ttlOf } : {}),
       failureTtlMs: CACHE_SETTINGS.failureTtlMs,
       // A registry that answered "not found" or "not allowed" is remembered briefly; a timeout is not.
       isCacheableFailure: (err) => isSigwardError(err) && ['MANIFEST_UNKNOWN', 'REGISTRY_DENIED'].includes(err.code),
       onLookup: (result) => { metrics.recordCache(name, result); },
     });
   const digests = cache<string>('digest', CACHE_SETTINGS.digests);
-  const discoveries = cache<Discovery>('signatures', CACHE_SETTINGS.discoveries);
-  const verdicts = cache<readonly AuthorityVerdict[]>('verdict', CACHE_SETTINGS.verdicts);
+  // No signatures yet, or a verdict that failed, is kept briefly: an image signed after a denied
+  // rollout is admitted on the next try rather than minutes later.
+  const discoveries = cache<Discovery>('signatures', CACHE_SETTINGS.discoveries, (d) =>
+    d.candidates.length === 0 ? CACHE_SETTINGS.failureTtlMs : CACHE_SETTINGS.discoveries.ttlMs);
+  const verdicts = cache<readonly AuthorityVerdict[]>('verdict', CACHE_SETTINGS.verdicts, (v) =>
+    v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs);
   const verifier = new Verifier({
     registry,
     digests,

@@ -8,11 +8,13 @@ export type Defined = object | string | number | bigint | boolean | symbol;
 /** A settled load as stored: a value, or a failure kept for the (shorter) failure TTL. */
 export type CacheEntry<V> = { readonly ok: true; readonly value: V } | { readonly ok: false; readonly error: Error };
 
-export interface TtlCacheOptions {
+export interface TtlCacheOptions<V = unknown> {
   /** Entries kept at most; the least recently used entry is evicted first. Bounds memory. */
   readonly max: number;
   /** Lifetime of a loaded value, in milliseconds. */
   readonly ttlMs: number;
+  /** Lifetime of one loaded value when it differs from `ttlMs` (a negative verdict kept briefly). */
+  readonly ttlOf?: (value: V) => number;
   /** Lifetime of a cached failure; 0 (the default) caches no failure. */
   readonly failureTtlMs?: number;
   /** Which load failures may be cached (a 404 may; a timeout or a cancelled load must not). */
@@ -34,9 +36,9 @@ export class TtlCache<K extends Defined, V extends Defined> {
    * after `delete` or `clear` (a policy or key changed) a result computed before is dropped.
    */
   private readonly inflight = new Map<K, Flight<V>>();
-  private readonly options: TtlCacheOptions;
+  private readonly options: TtlCacheOptions<V>;
 
-  constructor(options: TtlCacheOptions) {
+  constructor(options: TtlCacheOptions<V>) {
     if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError('TtlCache max must be a positive integer');
     if (!(options.ttlMs > 0)) throw new RangeError('TtlCache ttlMs must be positive');
     this.options = options;
@@ -107,7 +109,7 @@ export class TtlCache<K extends Defined, V extends Defined> {
     const token = Symbol('load');
     const promise = (async () => loader())().then(
       (value) => {
-        this.settle(key, token, { ok: true, value }, this.options.ttlMs);
+        this.settle(key, token, { ok: true, value }, this.options.ttlOf?.(value) ?? this.options.ttlMs);
         return value;
       },
       (error: unknown) => {

@@ -1,5 +1,5 @@
 import { readKeyFile, registryOptions, REGISTRY_FLAGS, type RegistryFlagValues } from '../config.js';
-import { SigwardError, describeError } from '../errors.js';
+import { SigwardError, describeError, errorCode } from '../errors.js';
 import { parseReference, parseRepository, formatReference } from '../reference/index.js';
 import type { ImageReference } from '../reference/types.js';
 import { RegistryClient } from '../registry/index.js';
@@ -69,7 +69,7 @@ async function verifyImage(verifier: Verifier, ref: ImageReference, args: Verify
   try {
     digest = await verifier.resolve(ref);
   } catch (err) {
-    io.stderr(`${formatReference(ref)}: cannot resolve digest: ${describeError(err)}`);
+    io.stderr(`${formatReference(ref)}: cannot resolve digest: ${describeError(err)} (${errorCode(err)})`);
     return 1;
   }
   const verdicts = await verifier.verifyDigest(ref, digest, args.authorities);

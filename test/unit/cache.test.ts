@@ -73,6 +73,18 @@ describe('TtlCache', () => {
       expect(cache.peek('k')).toBeUndefined();
       await expect(cache.getOrLoad('k', () => Promise.resolve(2))).resolves.toBe(2);
     });
+
+    it('keeps a value for the lifetime ttlOf gives it (a negative answer briefly)', async () => {
+      const clock = manualClock();
+      const cache = new TtlCache<string, string>({
+        max: 10, ttlMs: 60_000, ttlOf: (v) => (v === 'unsigned' ? 100 : 60_000), now: clock.now,
+      });
+      await cache.getOrLoad('bad', () => Promise.resolve('unsigned'));
+      await cache.getOrLoad('good', () => Promise.resolve('verified'));
+      clock.advance(101);
+      expect(cache.peek('bad')).toBeUndefined();
+      expect(cache.peek('good')).toBe('verified');
+    });
   });
 
   describe('when a load fails', () => {
