@@ -11,7 +11,6 @@ import type { AuthorityVerdict } from '../verify/types.js';
 import { Verifier } from '../verify/verifier.js';
 import { parse, type Io } from './args.js';
 
-export const CHECK_USAGE = 'sigward check --policy-file FILE [--policy-file FILE ...] [--no-match deny|warn|allow] MANIFEST.yaml [...] [REGISTRY OPTIONS]';
 
 const FLAGS = { ...REGISTRY_FLAGS, 'policy-file': { type: 'string', multiple: true }, 'no-match': { type: 'string' } } as const;
 

@@ -6,8 +6,6 @@ import { RegistryClient } from '../registry/index.js';
 import { Verifier } from '../verify/verifier.js';
 import { onePositional, parse, type Io } from './args.js';
 
-export const RESOLVE_USAGE = 'sigward resolve IMAGE [REGISTRY OPTIONS]';
-export const TRIANGULATE_USAGE = 'sigward triangulate IMAGE [--type signature|attestation] [REGISTRY OPTIONS]';
 
 async function digestOf(argv: readonly string[], io: Io, extra: Record<string, { type: 'string' }>) {
   const { values, positionals } = parse(argv, { ...REGISTRY_FLAGS, ...extra });

@@ -1,18 +1,18 @@
 import { describeError, errorCode, type ErrorCode } from '../errors.js';
 import type { Io } from './args.js';
-import { resolveCommand, triangulateCommand, RESOLVE_USAGE, TRIANGULATE_USAGE } from './resolve.js';
-import { verifyCommand, VERIFY_USAGE } from './verify.js';
-import { serveCommand, SERVE_USAGE } from './serve.js';
-import { checkCommand, CHECK_USAGE } from './check.js';
+import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_USAGE } from './usage.js';
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  verify: verifyCommand,
-  resolve: resolveCommand,
-  triangulate: triangulateCommand,
-  serve: serveCommand,
-  check: checkCommand,
+/** Each command's code is loaded only when it runs: `verify` never pays for the Kubernetes
+ * client or express, which `serve` and `report` need. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  verify: async () => (await import('./verify.js')).verifyCommand,
+  resolve: async () => (await import('./resolve.js')).resolveCommand,
+  triangulate: async () => (await import('./resolve.js')).triangulateCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
+  check: async () => (await import('./check.js')).checkCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 };
 
 const USAGE = `usage:
@@ -21,6 +21,7 @@ const USAGE = `usage:
   ${RESOLVE_USAGE}
   ${SERVE_USAGE}
   ${CHECK_USAGE}
+  ${REPORT_USAGE}
 REGISTRY OPTIONS: --ca-file FILE  --insecure-registry HOST[:PORT]  --registry-config FILE  --timeout SECONDS`;
 
 /** Input errors exit 2; everything else that fails exits 1 (not verified). */
@@ -43,12 +44,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     (name === undefined ? io.stderr : io.stdout)(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.stderr(`sigward: unknown command '${name}'\n${USAGE}`);
     return 2;
   }
   try {
+    const command = await load();
     return await command(rest, io);
   } catch (err) {
     const code = errorCode(err);

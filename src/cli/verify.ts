@@ -16,9 +16,6 @@ const FLAGS = {
   output: { type: 'string', default: 'text' },
 } as const;
 
-export const VERIFY_USAGE = `sigward verify IMAGE --key FILE [--key FILE ...] [--threshold N]
-               [--signature-repository REPO] [--annotation KEY=VALUE ...] [--output text|json]
-               [--ca-file FILE] [--insecure-registry HOST[:PORT]] [--registry-config FILE] [--timeout SECONDS]`;
 
 interface VerifyArgs {
   readonly image: string;

@@ -54,7 +54,10 @@ export function classifyFailure(err: unknown, ctx: CallContext, state: AbortStat
   // A peer that hangs up during the handshake (often a plain-HTTP server) is a TLS failure,
   // though Node reports it as ECONNRESET; retrying it would not help.
   if ((code !== undefined && isTlsCode(code)) || message.includes('before secure TLS connection was established')) {
-    return { error: new SigwardError('REGISTRY_TLS', `${subject(ctx)}: TLS failed (${detail})`, { cause: err }), retryable: false, status: 'error' };
+    // Node's own hint (`--use-system-ca`) is not how sigward is told about a CA: name the flag.
+    const reason = detail.replace(/;?\s*try running Node\.js with --use-system-ca\.?/i, '');
+    const hint = 'trust its CA with --ca-file, or name a plain-HTTP registry with --insecure-registry';
+    return { error: new SigwardError('REGISTRY_TLS', `${subject(ctx)}: TLS failed (${reason}); ${hint}`, { cause: err }), retryable: false, status: 'error' };
   }
   if (code !== undefined && UNREACHABLE.has(code)) {
     return { error: new SigwardError('REGISTRY_UNREACHABLE', `${subject(ctx)}: cannot connect (${detail})`, { cause: err }), retryable: false, status: 'error' };
