@@ -1,12 +1,14 @@
 import { isSigwardError } from '../errors.js';
 import { parseRepository } from '../reference/index.js';
-import { NAMESPACE_NAME, OBJECT_NAME, child, isMapping, own, readList, readMapping, readString, readStringMap, type Fields } from './fields.js';
+import { child, isMapping, own, readList, readMapping, readString, readStringMap, type Fields } from './fields.js';
+import { readAttestations, readKeyless, readRekor } from './keyless.js';
 import { type KeyOptions, loadKey } from './keys.js';
 import type { Problems } from './problems.js';
 import { quote } from './problems.js';
-import type { AuthoritySpec, KeySource } from './types.js';
+import { readSource } from './sources.js';
+import type { AuthoritySpec, KeylessSpec, KeySource, RekorSpec } from './types.js';
 
-const AUTHORITY_FIELDS = ['name', 'key', 'signatureRepository', 'annotations'] as const;
+const AUTHORITY_FIELDS = ['name', 'key', 'keyless', 'rekor', 'signatureRepository', 'annotations', 'attestations'] as const;
 const MAX_AUTHORITIES = 32;
 const MAX_PEM = 64 * 1024;
 const AUTHORITY_NAME = {
@@ -14,10 +16,10 @@ const AUTHORITY_NAME = {
   pattern: /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/,
   patternText: 'up to 63 of [A-Za-z0-9._-], starting and ending alphanumeric',
 };
-const SECRET_KEY = { max: 253, pattern: /^[-._a-zA-Z0-9]+$/, patternText: 'a Secret data key: [-._a-zA-Z0-9]' };
 
-/** Reads `spec.authorities`: each names one key; names are unique, because verdicts and
- * messages are keyed by them. An authority without a name is called `authority-<index>`. */
+/** Reads `spec.authorities`: each names one key or one keyless identity; names are unique,
+ * because verdicts and messages are keyed by them. An authority without a name is called
+ * `authority-<index>`. */
 export function readAuthorities(fields: Fields, problems: Problems, options: KeyOptions): readonly AuthoritySpec[] | undefined {
   const list = readList(fields, 'authorities', 'spec', problems, { required: true, max: MAX_AUTHORITIES });
   if (list === undefined) return undefined;
@@ -45,7 +47,7 @@ function readAuthority(value: unknown, i: number, problems: Problems, options: K
   const before = problems.count;
   const written = readString(fields, 'name', path, problems, AUTHORITY_NAME);
   const name = written ?? `authority-${i}`;
-  const key = readKeySource(own(fields, 'key'), child(path, 'key'), problems, options);
+  const signer = readSigner(fields, path, problems, options);
   const signatureRepository = readString(fields, 'signatureRepository', path, problems, { max: 512 });
   if (signatureRepository !== undefined) {
     try {
@@ -60,30 +62,38 @@ function readAuthority(value: unknown, i: number, problems: Problems, options: K
     key: { max: 253 },
     value: { max: 1024 },
   });
-  if (problems.count !== before || key === undefined) return undefined;
-  return { name, key, signatureRepository, annotations };
+  const attestations = readAttestations(fields, path, problems);
+  if (problems.count !== before || signer === undefined) return undefined;
+  return { name, ...signer, signatureRepository, annotations, attestations };
+}
+
+type Signer = { readonly key: KeySource; readonly rekor: RekorSpec | undefined } | { readonly keyless: KeylessSpec };
+
+/**
+ * Exactly one of `key` and `keyless`: an authority that named both would leave it to sigward
+ * which one to trust. `rekor` belongs to a key; a keyless identity's logs come from its trusted
+ * root. An authority with neither is reported at `key`, the contract's field.
+ */
+function readSigner(fields: Fields, path: string, problems: Problems, options: KeyOptions): Signer | undefined {
+  const hasKey = own(fields, 'key') != null;
+  const hasKeyless = own(fields, 'keyless') != null;
+  const hasRekor = own(fields, 'rekor') != null;
+  if (hasKey && hasKeyless) problems.add(path, 'exactly one of key, keyless (found both)');
+  const key = hasKeyless && !hasKey ? undefined : readKeySource(own(fields, 'key'), child(path, 'key'), problems, options);
+  const keyless = hasKeyless ? readKeyless(own(fields, 'keyless'), child(path, 'keyless'), problems, options) : undefined;
+  if (hasKeyless && hasRekor) {
+    problems.add(child(path, 'rekor'), 'only a key authority takes one: a keyless authority\'s Rekor logs come from keyless.trustedRoot');
+  }
+  const rekor = hasKeyless ? undefined : readRekor(own(fields, 'rekor'), child(path, 'rekor'), problems);
+  if (hasKey && hasKeyless) return undefined;
+  if (keyless !== undefined) return { keyless };
+  if (key !== undefined && (!hasRekor || rekor !== undefined)) return { key, rekor };
+  return undefined;
 }
 
 /** `key` holds exactly one of `data` (a PEM public key) and `secretRef`, and the key must load. */
 function readKeySource(value: unknown, path: string, problems: Problems, options: KeyOptions): KeySource | undefined {
-  const fields = readMapping(value, path, problems, ['data', 'secretRef']);
-  if (fields === undefined) {
-    if (value === undefined || value === null) problems.add(path, 'is required: set data (a PEM public key) or secretRef');
-    return undefined;
-  }
-  const hasData = own(fields, 'data') != null;
-  const hasRef = own(fields, 'secretRef') != null;
-  if (hasData === hasRef) {
-    problems.add(path, hasData ? 'set exactly one of data and secretRef, not both' : 'set exactly one of data (a PEM public key) and secretRef');
-    return undefined;
-  }
-  let source: KeySource | undefined;
-  if (hasData) {
-    const data = readString(fields, 'data', path, problems, { required: true, max: MAX_PEM });
-    source = data === undefined ? undefined : { data };
-  } else {
-    source = readSecretRef(own(fields, 'secretRef'), child(path, 'secretRef'), problems);
-  }
+  const source = readSource(value, path, problems, { what: 'a PEM public key', max: MAX_PEM });
   if (source === undefined) return undefined;
   const loaded = loadKey(source, options);
   if ('problem' in loaded) {
@@ -91,14 +101,4 @@ function readKeySource(value: unknown, path: string, problems: Problems, options
     return undefined;
   }
   return source;
-}
-
-function readSecretRef(value: unknown, path: string, problems: Problems): KeySource | undefined {
-  const fields = readMapping(value, path, problems, ['name', 'namespace', 'key']);
-  if (fields === undefined) return undefined;
-  const name = readString(fields, 'name', path, problems, { ...OBJECT_NAME, required: true });
-  const namespace = readString(fields, 'namespace', path, problems, { ...NAMESPACE_NAME, required: true });
-  const key = readString(fields, 'key', path, problems, { ...SECRET_KEY, required: true });
-  if (name === undefined || namespace === undefined || key === undefined) return undefined;
-  return { secretRef: { name, namespace, key } };
 }

@@ -1,4 +1,5 @@
 export type {
+  AttestationSpec,
   AuthorityFailure,
   AuthoritySpec,
   CompiledGlob,
@@ -6,6 +7,9 @@ export type {
   CompiledSelector,
   ImageAction,
   ImageDecision,
+  KeyAuthoritySpec,
+  KeylessAuthoritySpec,
+  KeylessSpec,
   KeyResolver,
   KeySource,
   LabelSelector,
@@ -15,7 +19,9 @@ export type {
   PolicyMode,
   PolicyResult,
   PolicySpec,
+  RekorSpec,
   SecretKeyRef,
+  TrustedRootSource,
 } from './types.js';
 export { PolicyError } from './problems.js';
 export { validatePolicy, type PolicyOptions } from './validate.js';

@@ -1,10 +1,10 @@
 import { parsePublicKey } from '../crypto/keys.js';
 import type { PublicKey } from '../crypto/types.js';
 import { describeError, isSigwardError } from '../errors.js';
-import type { KeyResolver, KeySource } from './types.js';
+import type { KeyResolver, KeySource, SecretKeyRef } from './types.js';
 
 export interface KeyOptions {
-  /** Reads `key.secretRef` keys; only a cluster has one. */
+  /** Reads `secretRef` entries (keys, trusted roots); only a cluster has one. */
   readonly resolveKey?: KeyResolver;
 }
 
@@ -18,16 +18,23 @@ export type KeyResult = { readonly key: PublicKey } | { readonly field: 'data' |
  */
 export function loadKey(source: KeySource, options: KeyOptions): KeyResult {
   if ('data' in source) return parse(source.data, 'data');
-  const { name, namespace, key } = source.secretRef;
-  if (options.resolveKey === undefined) return { field: 'secretRef', problem: 'Secrets can only be read in a cluster' };
-  let pem: string | undefined;
+  const secret = readSecret(source.secretRef, options);
+  if ('problem' in secret) return { field: 'secretRef', problem: secret.problem };
+  return parse(secret.text, 'secretRef', secret.origin);
+}
+
+/** The text of one Secret entry, or why it cannot be had (never the text itself in a message). */
+export function readSecret(ref: SecretKeyRef, options: KeyOptions): { readonly text: string; readonly origin: string } | { readonly problem: string } {
+  const { name, namespace, key } = ref;
+  if (options.resolveKey === undefined) return { problem: 'Secrets can only be read in a cluster' };
+  let text: string | undefined;
   try {
-    pem = options.resolveKey(source.secretRef);
+    text = options.resolveKey(ref);
   } catch (err) {
-    return { field: 'secretRef', problem: `Secret ${namespace}/${name} cannot be read: ${describeError(err)}` };
+    return { problem: `Secret ${namespace}/${name} cannot be read: ${describeError(err)}` };
   }
-  if (pem === undefined) return { field: 'secretRef', problem: `Secret ${namespace}/${name} has no key ${key} (or does not exist)` };
-  return parse(pem, 'secretRef', `Secret ${namespace}/${name} key ${key}`);
+  if (text === undefined) return { problem: `Secret ${namespace}/${name} has no key ${key} (or does not exist)` };
+  return { text, origin: `Secret ${namespace}/${name} key ${key}` };
 }
 
 /** parsePublicKey says what is wrong ("not a PEM public key", "RSA key of 1024 bits …");

@@ -16,11 +16,34 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
-/** Reads a PEM key from a Secret; `undefined` when the Secret or its key does not exist. Only a
- * cluster has one (the kube module); files given to `--policy-file` may use `key.data` only. */
+/** Reads one entry of a Secret's data (a PEM key, or a trusted root's JSON); `undefined` when the
+ * Secret or its key does not exist. Only a cluster has one (the kube module); files given to
+ * `--policy-file` may use inline `data` only. */
 export type KeyResolver = (ref: SecretKeyRef) => string | undefined;
 
 export type KeySource = { readonly data: string } | { readonly secretRef: SecretKeyRef };
+
+/** A `trusted_root.json` (Fulcio CAs, CT logs, Rekor logs, timestamp authorities), inline or from a Secret. */
+export type TrustedRootSource = { readonly data: string } | { readonly secretRef: SecretKeyRef };
+
+/** A Fulcio certificate identity: the OIDC issuer exactly, and the subject exactly or by an anchored pattern. */
+export interface KeylessSpec {
+  readonly issuer: string;
+  readonly subject: string | undefined;
+  readonly subjectRegExp: string | undefined;
+  readonly trustedRoot: TrustedRootSource;
+}
+
+/** The Rekor log a key authority's signatures must be recorded in (sigward extension). */
+export interface RekorSpec {
+  /** PEM public key of the log. */
+  readonly publicKey: string;
+}
+
+/** An in-toto attestation the authority must have signed for the image (sigward extension). */
+export interface AttestationSpec {
+  readonly predicateType: string;
+}
 
 export interface LabelSelectorRequirement {
   readonly key: string;
@@ -34,13 +57,31 @@ export interface LabelSelector {
   readonly matchExpressions: readonly LabelSelectorRequirement[];
 }
 
-export interface AuthoritySpec {
+interface AuthoritySpecBase {
   readonly name: string;
-  readonly key: KeySource;
   /** As written; checked to parse with parseRepository. */
   readonly signatureRepository: string | undefined;
   readonly annotations: Readonly<Record<string, string>> | undefined;
+  /** At most one entry (the verifier checks one predicate type per authority). */
+  readonly attestations: readonly AttestationSpec[] | undefined;
 }
+
+/** An authority that trusts one key, and optionally requires its signatures to be in a Rekor log. */
+export interface KeyAuthoritySpec extends AuthoritySpecBase {
+  readonly key: KeySource;
+  readonly rekor: RekorSpec | undefined;
+  readonly keyless?: undefined;
+}
+
+/** An authority that trusts a keyless (Fulcio certificate) identity under a trusted root (sigward extension). */
+export interface KeylessAuthoritySpec extends AuthoritySpecBase {
+  readonly keyless: KeylessSpec;
+  readonly key?: undefined;
+  readonly rekor?: undefined;
+}
+
+/** Exactly one of a key and a keyless identity. */
+export type AuthoritySpec = KeyAuthoritySpec | KeylessAuthoritySpec;
 
 /** A policy document after validation: every field present, typed, and in range. */
 export interface PolicySpec {
@@ -80,7 +121,7 @@ export interface CompiledPolicy {
   readonly kind: PolicyKind;
   readonly name: string;
   readonly namespace: string | undefined;
-  /** Cache key that changes whenever the policy or one of its keys changes. */
+  /** Cache key that changes whenever the policy, one of its keys or one of its trusted roots changes. */
   readonly identity: string;
   readonly mode: PolicyMode;
   readonly threshold: number;

@@ -20,7 +20,9 @@ const METADATA_FIELDS = [
  * with defaults applied. Every problem is reported at once, each with its field path; unknown
  * fields are problems too, because a misspelt field would otherwise fall back to a weaker
  * default. Keys are checked here (`key.data` must be a public key; `key.secretRef` is read
- * through `options.resolveKey`, and is a problem without one). Throws a PolicyError
+ * through `options.resolveKey`, and is a problem without one), and so are the extension's
+ * trust material (`keyless.trustedRoot` must parse, `rekor.publicKey` must be a key) and
+ * subject patterns (they must compile as they will be matched). Throws a PolicyError
  * (POLICY_INVALID) whose message has one `${where}: <path>: <problem>` line per problem.
  */
 export function validatePolicy(doc: unknown, where: string, options: PolicyOptions = {}): PolicySpec {

@@ -35,11 +35,19 @@ function subjectMatcher(authority: KeylessAuthority): (subject: string) => boole
     throw new SigwardError('POLICY_INVALID', 'a keyless authority needs exactly one of subject and subjectRegExp');
   }
   if (subject !== undefined) return (candidate) => candidate === subject;
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(`^(?:${subjectRegExp ?? ''})$`, 'u');
-  } catch (err) {
-    throw new SigwardError('POLICY_INVALID', `subjectRegExp is not a regular expression: ${subjectRegExp ?? ''}`, { cause: err });
-  }
+  const pattern = subjectPattern(subjectRegExp ?? '');
   return (candidate) => pattern.test(candidate);
+}
+
+/**
+ * A keyless authority's `subjectRegExp` as sigward matches it: anchored to the whole subject,
+ * with Unicode semantics. Policies compile it with this same function when they are loaded, so
+ * a pattern that loads is the pattern that is matched.
+ */
+export function subjectPattern(subjectRegExp: string): RegExp {
+  try {
+    return new RegExp(`^(?:${subjectRegExp})$`, 'u');
+  } catch (err) {
+    throw new SigwardError('POLICY_INVALID', `subjectRegExp is not a regular expression: ${subjectRegExp}`, { cause: err });
+  }
 }

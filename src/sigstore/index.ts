@@ -1,6 +1,7 @@
 /** Verification of sigstore bundles (cosign v3) and keyless signatures: the only @sigstore/* importer. */
 export { parseBundle, type ParseBundleOptions } from './bundle.js';
 export { parseTrustedRoot } from './trusted-root.js';
+export { subjectPattern } from './identity.js';
 export { verifyArtifactBundle, verifyImageBundle } from './verify.js';
 export type {
   BundleAuthority,
@@ -16,4 +17,4 @@ export type {
   VerifiedArtifact,
   VerifiedBundle,
 } from './types.js';
-export { verifyLegacyKeyless, type LegacyKeylessSignature } from './legacy.js';
+export { legacyAttestationBundle, verifyLegacyKeyless, verifyLegacyTransparency, type LegacyKeylessSignature } from './legacy.js';

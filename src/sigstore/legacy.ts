@@ -1,14 +1,16 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ANNOTATION, COSIGN } from '../constants.js';
+import type { PublicKey } from '../crypto/types.js';
 import { parseSimpleSigningPayload } from '../cosign/payload.js';
 import { SigwardError } from '../errors.js';
 import { parseBundle } from './bundle.js';
 import { messageContent } from './content.js';
 import { isObject } from './fields.js';
-import type { BundleProof, KeylessAuthority } from './types.js';
+import type { BundleProof, KeylessAuthority, RekorTrust, SigstoreBundle } from './types.js';
+import { verifyWithKey } from './verify-key.js';
 import { verifyKeyless } from './verify-keyless.js';
 
-/** A legacy `.sig` layer signed keyless: its exact payload bytes, decoded signature and annotations. */
+/** A legacy `.sig` (or `.att`) layer: its exact payload bytes, decoded signature and annotations. */
 export interface LegacyKeylessSignature {
   readonly payload: Uint8Array;
   readonly signature: Uint8Array;
@@ -29,31 +31,74 @@ export function verifyLegacyKeyless(
   expected: { readonly digest: string; readonly annotations?: Readonly<Record<string, string>> },
   authority: KeylessAuthority,
 ): BundleProof {
-  const bundle = parseBundle(new TextEncoder().encode(JSON.stringify(asBundle(layer))), { minVersion: '0.1' });
+  const certificate = layer.annotations[ANNOTATION.certificate];
+  if (certificate === undefined) {
+    throw new SigwardError('CERTIFICATE_INVALID', `layer has no ${ANNOTATION.certificate} annotation`);
+  }
+  const material = { x509CertificateChain: { certificates: [{ rawBytes: certificateDer(certificate) }] } };
+  const bundle = parseBundle(new TextEncoder().encode(JSON.stringify(asBundle(layer, material))), { minVersion: '0.1' });
   if (bundle.content.kind !== 'message') throw new SigwardError('INTERNAL', 'legacy signature did not become a message signature');
   const proof = verifyKeyless(bundle, messageContent(bundle.content.message, layer.payload), authority, layer.payload);
   bindPayload(layer.payload, expected);
   return proof;
 }
 
-/** The layer restated as the v0.1 bundle it is equivalent to: a message signature over the payload. */
-function asBundle(layer: LegacyKeylessSignature): Record<string, unknown> {
-  const certificate = layer.annotations[ANNOTATION.certificate];
-  if (certificate === undefined) {
-    throw new SigwardError('CERTIFICATE_INVALID', `layer has no ${ANNOTATION.certificate} annotation`);
+/**
+ * Proves that a legacy signature made with `key` was logged (cosign-spec §1.5, `VerifyBundle`):
+ * the layer's `dev.sigstore.cosign/bundle` SET must verify with one of the Rekor keys, and the
+ * entry must record this signature, over this payload's SHA-256, made by this key. A layer with
+ * no such annotation is TLOG_MISSING: an authority that names a Rekor key refuses signatures
+ * that were never logged, which is what makes a stolen key's quiet use visible.
+ */
+export function verifyLegacyTransparency(layer: LegacyKeylessSignature, key: PublicKey, rekor: RekorTrust): BundleProof {
+  if (layer.annotations[ANNOTATION.rekorBundle] === undefined) {
+    throw new SigwardError('TLOG_MISSING', `layer has no ${ANNOTATION.rekorBundle} annotation, and the authority requires a transparency-log entry`);
   }
+  const bundle = parseBundle(new TextEncoder().encode(JSON.stringify(asBundle(layer, { publicKey: {} }))), { minVersion: '0.1' });
+  if (bundle.content.kind !== 'message') throw new SigwardError('INTERNAL', 'legacy signature did not become a message signature');
+  return verifyWithKey(bundle, messageContent(bundle.content.message, layer.payload), { kind: 'key', key, rekor });
+}
+
+/**
+ * A legacy `.att` layer (cosign-spec §1.7) as the v0.1 bundle it is equivalent to: the layer's
+ * blob is the DSSE envelope, and a keyless signer's certificate and Rekor bundle sit in its
+ * annotations (a key signer has none: the authority's key is the material). The result is
+ * verified as any bundle is, with verifyImageBundle and the predicate type asked for.
+ */
+export function legacyAttestationBundle(layer: LegacyKeylessSignature): SigstoreBundle {
+  const certificate = layer.annotations[ANNOTATION.certificate];
+  const material = certificate === undefined
+    ? { publicKey: {} }
+    : { x509CertificateChain: { certificates: [{ rawBytes: certificateDer(certificate) }] } };
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(layer.payload));
+  } catch (err) {
+    throw new SigwardError('BUNDLE_INVALID', 'attestation layer is not a DSSE envelope: not JSON', { cause: err });
+  }
+  if (!isObject(envelope)) throw new SigwardError('BUNDLE_INVALID', 'attestation layer is not a DSSE envelope: not a JSON object');
+  const { payloadType, payload, signatures } = envelope;
+  return parseBundle(new TextEncoder().encode(JSON.stringify(asBundle(layer, material, { dsseEnvelope: { payloadType, payload, signatures } }))), {
+    minVersion: '0.1',
+  });
+}
+
+/** The layer restated as the v0.1 bundle it is equivalent to: by default a message signature over the payload. */
+function asBundle(layer: LegacyKeylessSignature, material: Record<string, unknown>, content?: Record<string, unknown>): Record<string, unknown> {
   const timestamp = annotationJson(layer, ANNOTATION.rfc3161Timestamp)?.SignedRFC3161Timestamp;
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: certificateDer(certificate) }] },
+      ...material,
       tlogEntries: rekorEntries(layer),
       ...(typeof timestamp === 'string' ? { timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: timestamp }] } } : {}),
     },
-    messageSignature: {
-      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(layer.payload).digest('base64') },
-      signature: Buffer.from(layer.signature).toString('base64'),
-    },
+    ...(content ?? {
+      messageSignature: {
+        messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(layer.payload).digest('base64') },
+        signature: Buffer.from(layer.signature).toString('base64'),
+      },
+    }),
   };
 }
 

@@ -3,16 +3,42 @@ import type { ErrorCode } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { CredentialProvider } from '../registry/types.js';
 import type { VerifiedSignature } from '../cosign/types.js';
+import type { KeylessAuthority as KeylessTrust, RekorTrust } from '../sigstore/types.js';
 
-/** A party whose signature a policy accepts: one key, and how to find and bind its signatures. */
-export interface Authority {
+/** What every authority has besides its signer: where its signatures live and what they must say. */
+interface AuthorityBase {
   readonly name: string;
-  readonly key: PublicKey;
   /** Where signatures are stored instead of the image's own repository (COSIGN_REPOSITORY). */
   readonly signatureRepository?: Repository;
   /** Payload `optional` fields (legacy) or subject annotations (bundle) that must be equal. */
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * When set, the authority is satisfied by an attestation of this in-toto predicate type
+   * (signed by the same key or identity, naming the digest) instead of a plain signature.
+   */
+  readonly attestation?: { readonly predicateType: string };
 }
+
+/**
+ * Trusts one public key. Without `rekor` signatures verify offline (cosign
+ * `--insecure-ignore-tlog`); with it, each one must also carry a transparency-log entry proven
+ * by those Rekor keys (the legacy `dev.sigstore.cosign/bundle` SET, or the bundle's entries).
+ */
+export interface KeyAuthority extends AuthorityBase {
+  readonly key: PublicKey;
+  readonly rekor?: RekorTrust;
+  readonly keyless?: undefined;
+}
+
+/** Trusts a Fulcio certificate identity (issuer and subject) under a trusted root. */
+export interface KeylessAuthority extends AuthorityBase {
+  readonly keyless: KeylessTrust;
+  readonly key?: undefined;
+  readonly rekor?: undefined;
+}
+
+/** A party whose signature a policy accepts: exactly one key, or one keyless identity. */
+export type Authority = KeyAuthority | KeylessAuthority;
 
 export interface AuthorityVerdict {
   readonly authority: string;

@@ -265,14 +265,17 @@ describe('the policy CRDs', () => {
     expect(spec).toMatchObject({ required: ['images', 'authorities'], properties: {
       images: { minItems: 1, items: { required: ['glob'], properties: { glob: { type: 'string' } } } },
       mode: { enum: ['enforce', 'warn', 'audit'], default: 'enforce' }, threshold: { type: 'integer', minimum: 1, default: 1 },
-      authorities: { minItems: 1, items: { required: ['name', 'key'], properties: { annotations: { additionalProperties: { type: 'string' } } } } } } });
+      authorities: { minItems: 1, items: { required: ['name'], properties: { annotations: { additionalProperties: { type: 'string' } } } } } } });
     expect('namespaceSelector' in spec.properties).toBe(scope === 'Cluster');
-    const authority = spec.properties.authorities.items.properties;
-    expect(Object.keys(authority)).toEqual(['name', 'key', 'signatureRepository', 'annotations']);
+    const items = spec.properties.authorities.items;
+    const authority = items.properties;
+    expect(Object.keys(authority)).toEqual(['name', 'key', 'keyless', 'rekor', 'attestations', 'signatureRepository', 'annotations']);
     expect(Object.keys(authority.key.properties.secretRef.properties)).toEqual(['name', 'namespace', 'key']);
-    expect([...spec['x-kubernetes-validations'], ...authority.key['x-kubernetes-validations']].map((v: Tree) => v.rule)).toEqual([
+    expect([...spec['x-kubernetes-validations'], ...items['x-kubernetes-validations'], ...authority.key['x-kubernetes-validations'],
+      ...authority.keyless['x-kubernetes-validations']].map((v: Tree) => v.rule)).toEqual([
       '!has(self.threshold) || self.threshold <= size(self.authorities)', 'self.authorities.all(a, self.authorities.exists_one(b, b.name == a.name))',
-      'has(self.data) != has(self.secretRef)']);
+      'has(self.key) != has(self.keyless)', '!has(self.rekor) || has(self.key)',
+      'has(self.data) != has(self.secretRef)', 'has(self.subject) != has(self.subjectRegExp)']);
     expect(Object.keys(root.properties.status.properties.conditions.items.properties).sort()).toEqual(
       ['lastTransitionTime', 'message', 'observedGeneration', 'reason', 'status', 'type']);
   });

@@ -51,7 +51,7 @@ describe('compilePolicy', () => {
       };
       const compiled = parsePolicy(secretDoc(), WHERE, { resolveKey });
       expect(seen[0]).toEqual(ref);
-      expect(compiled.authorities[0]!.key.algorithm).toBe('ecdsa-p256');
+      expect(compiled.authorities[0]!.key?.algorithm).toBe('ecdsa-p256');
     });
 
     it.each<[string, KeyResolver, string]>([
@@ -86,7 +86,7 @@ describe('compilePolicy', () => {
     const doc = clusterDoc();
     doc.spec.authorities.push({ name: 'rsa', key: { data: RSA_PUB }, signatureRepository: 'index.docker.io/acme/sigs', annotations: { env: 'prod' } });
     const compiled = parsePolicy(doc, WHERE);
-    expect(compiled.authorities.map((a) => a.key.algorithm)).toEqual(['ecdsa-p256', 'rsa']);
+    expect(compiled.authorities.map((a) => a.key?.algorithm)).toEqual(['ecdsa-p256', 'rsa']);
     expect(compiled.authorities[0]).not.toHaveProperty('signatureRepository');
     expect(compiled.authorities[1]!.signatureRepository).toEqual({ registry: 'docker.io', repository: 'acme/sigs', name: 'docker.io/acme/sigs' });
     expect(compiled.authorities[1]!.annotations).toEqual({ env: 'prod' });

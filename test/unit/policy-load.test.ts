@@ -59,7 +59,7 @@ describe('loadPolicyFiles', () => {
         ['ImagePolicy', 'team-images', 'team-a', 'enforce', `${a}#4 (ImagePolicy team-images)`],
         ['ClusterImagePolicy', 'acme-rsa', undefined, 'audit', `${b}#1 (ClusterImagePolicy acme-rsa)`],
       ]);
-      expect(policies[2]!.authorities[0]!.key.algorithm).toBe('rsa');
+      expect(policies[2]!.authorities[0]!.key?.algorithm).toBe('rsa');
     });
 
     it('returns no policies for an empty file', async () => {
