@@ -1,4 +1,4 @@
-import type { ImageDecision, ImageUse } from './types.js';
+import type { ImageDecision, ImageEvaluator, ImageUse, ReviewRequest } from './types.js';
 
 /**
  * One decision per image use, in the order of the uses. A use the evaluator left without a
@@ -14,9 +14,32 @@ export function completeDecisions(uses: readonly ImageUse[], decisions: readonly
   });
 }
 
-/** The same denial for every use: a timeout or a failure of the verifier as a whole. */
+/**
+ * The decisions for uses whose checks did not finish (a timeout, or a failure of the verifier
+ * as a whole): each is decided by the evaluator as failed for `reason` when it can say how,
+ * else denied. An unfinished image is never allowed by a policy that matched it.
+ */
+export function unfinished(
+  uses: readonly ImageUse[],
+  reason: string,
+  evaluator?: Pick<ImageEvaluator, 'decideUnfinished'>,
+  request?: ReviewRequest,
+): ImageDecision[] {
+  return uses.map((use) => {
+    if (evaluator?.decideUnfinished === undefined || request === undefined) return denial(use, reason);
+    try {
+      const decision = evaluator.decideUnfinished(use.image, request, reason);
+      if (decision.action === 'allow' && decision.policies.length > 0) return denial(use, reason);
+      return { use, ...decision };
+    } catch {
+      return denial(use, reason);
+    }
+  });
+}
+
+/** The same denial for every use. */
 export function denyAll(uses: readonly ImageUse[], reason: string): ImageDecision[] {
-  return uses.map((use) => denial(use, reason));
+  return unfinished(uses, reason);
 }
 
 function denial(use: ImageUse, reason: string): ImageDecision {

@@ -54,6 +54,12 @@ export interface ImageEvaluator {
    * cache miss. Lets a cached review be answered with no promise, timer or AbortController.
    */
   evaluateCached?(images: readonly ImageUse[], request: ReviewRequest): readonly ImageDecision[] | undefined;
+  /**
+   * The decision for an image whose checks could not finish (the deadline passed, or the
+   * evaluation failed as a whole): its matching policies each fail with `reason`, and their modes
+   * decide, so the answer names the policies and a warn- or audit-only image is not denied.
+   */
+  decideUnfinished?(image: string, request: ReviewRequest, reason: string): Omit<ImageDecision, 'use'>;
   /** Optional synchronous fast path for /mutate: the cached digest of a reference, else undefined. */
   resolveDigestCached?(image: string, request: ReviewRequest): string | undefined;
 }

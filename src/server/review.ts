@@ -1,4 +1,4 @@
-import { completeDecisions, denyAll } from '../admission/complete.js';
+import { completeDecisions, denyAll, unfinished } from '../admission/complete.js';
 import { decodeRequest, type ReviewEnvelope } from '../admission/decode.js';
 import { extractImages } from '../admission/extract.js';
 import { allowAnswer, decisionsAnswer, denyAnswer, type ReviewAnswer } from '../admission/response.js';
@@ -67,7 +67,9 @@ async function evaluateBeforeDeadline(
 ): Promise<ReviewOutcome> {
   const work = (signal: AbortSignal) => settings.evaluator.evaluate(uses, request, signal);
   const raced = await raceDeadline(work, remainingMs(settings.deadline, startedAt), settings.deadline);
-  const decisions = raced.finished ? completeDecisions(uses, raced.value) : denyAll(uses, timeoutReason(settings.deadline));
+  const decisions = raced.finished
+    ? completeDecisions(uses, raced.value)
+    : unfinished(uses, timeoutReason(settings.deadline), settings.evaluator, request);
   return { ...decisionsAnswer(request.uid, decisions), request };
 }
 
