@@ -11,7 +11,7 @@ stage=${1:-all}
 say() { printf '\n[test %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 say "setting up tools (cached in ${SIGWARD_CACHE:-$HOME/.cache/sigward})"
-if [[ $stage == unit ]]; then bash scripts/tools.sh node; else bash scripts/tools.sh all; fi
+if [[ $stage == unit ]]; then bash scripts/tools.sh node; else bash scripts/tools.sh all kube; fi
 eval "$(bash scripts/tools.sh env)"
 say "node $(node --version), npm $(npm --version)"
 
@@ -30,5 +30,7 @@ npx jest --ci --selectProjects unit
 if [[ $stage != unit ]]; then
   say "integration tests (real registries, real cosign)"
   npx jest --ci --selectProjects integration --runInBand
+  say "end-to-end tests (a real kube-apiserver)"
+  npx jest --ci --selectProjects e2e --runInBand
 fi
 say "all checks passed"

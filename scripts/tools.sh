@@ -3,7 +3,7 @@
 # run finds them at once. Everything comes from the package registries: apt, npm and the Go
 # module proxy. Prints what it is doing, one line per step, with the time each step took.
 #
-#   scripts/tools.sh [all|node|apt|cosign2|cosign3|crane|helm]...
+#   scripts/tools.sh [all|node|apt|cosign2|cosign3|crane|helm|kube]...   (kube: scripts/kube-tools.sh; not in all)
 #   eval "$(scripts/tools.sh env)"     # PATH and variables for the tools
 set -euo pipefail
 
@@ -86,6 +86,7 @@ export SIGWARD_CRANE='$(tool_bin crane "$CRANE_VERSION")/crane'
 export SIGWARD_HELM='$(tool_bin helm "$HELM_VERSION")/helm'
 export SIGWARD_REGISTRY_BIN='$(command -v docker-registry || echo /usr/bin/docker-registry)'
 EOF
+  bash "$ROOT/scripts/kube-tools.sh" env
 }
 
 main() {
@@ -96,6 +97,7 @@ main() {
       env) print_env ;;
       all) install_node; install_apt; install_crane; install_cosign2; install_cosign3; install_helm ;;
       node|apt|cosign2|cosign3|crane|helm) "install_$t" ;;
+      kube) bash "$ROOT/scripts/kube-tools.sh" build ;;
       *) echo "tools.sh: unknown target '$t'" >&2; exit 2 ;;
     esac
   done
