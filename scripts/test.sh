@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole check, from a fresh machine: installs what is missing (Node 24, the real registries,
-# cosign, crane, helm; cached by version), then type check, lint, build, unit and integration tests.
+# cosign, crane, helm, kube-apiserver; cached by version), then type check, lint, build, unit,
+# integration and end-to-end tests.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh unit       type check, lint and unit tests only
