@@ -22,25 +22,9 @@ KUBE_DIR=$CACHE/tools/kube-$KUBE_VERSION
 BIN=$KUBE_DIR/bin
 SRC=$KUBE_DIR/src
 
-say() { printf '[kube-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-# Runs a slow command, printing a heartbeat every 30 s so a first-run build never sits silent.
-with_heartbeat() {
-  local what=$1; shift
-  local start=$SECONDS
-  "$@" &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 5
-    if (( (SECONDS - start) % 30 < 5 )) && kill -0 "$pid" 2>/dev/null; then
-      say "$what: still running ($((SECONDS - start)) s)"
-    fi
-  done
-  local rc=0
-  wait "$pid" || rc=$?
-  if (( rc != 0 )); then say "$what: FAILED (exit $rc) after $((SECONDS - start)) s"; return "$rc"; fi
-  say "$what: done in $((SECONDS - start)) s"
-}
+SAY_PREFIX=kube-tools
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The machine's own Go only: a go.mod asking for a newer one must fail here, not download a toolchain.
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false

