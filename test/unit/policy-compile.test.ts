@@ -1,38 +1,7 @@
-import { fileURLToPath } from 'node:url';
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests mutate untyped documents, as a user's YAML is untyped */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { PolicyError, compilePolicy, parsePolicy, validatePolicy, type KeyResolver, type SecretKeyRef } from '../../src/policy/index.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
-const COSIGN_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign.pub`, 'utf8');
-const COSIGN2_PUB = readFileSync(`${FIXTURES}/legacy/containers-image/cosign2.pub`, 'utf8');
-const RSA_PUB = readFileSync(`${FIXTURES}/legacy/sigstore-rs/rsa-2048.pub`, 'utf8');
-const FULCIO_CERT = readFileSync(`${FIXTURES}/legacy/containers-image/fulcio_v1.crt.pem`, 'utf8');
-const WHERE = 'policies.yaml#2 (ClusterImagePolicy acme-release)';
-
-/** A valid ClusterImagePolicy; each test mutates its own copy. */
-function clusterDoc(): Record<string, any> {
-  return {
-    apiVersion: 'sigward.dev/v1alpha1',
-    kind: 'ClusterImagePolicy',
-    metadata: { name: 'acme-release' },
-    spec: {
-      images: [{ glob: 'registry.example.com/acme/**' }],
-      authorities: [{ name: 'release', key: { data: COSIGN_PUB } }],
-    },
-  };
-}
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof PolicyError && err.code === 'POLICY_INVALID') return err.problems;
-    throw err;
-  }
-  throw new Error('expected a POLICY_INVALID error');
-}
+import { compilePolicy, parsePolicy, validatePolicy, type KeyResolver, type SecretKeyRef } from '../../src/policy/index.js';
+import { COSIGN_PUB, COSIGN2_PUB, RSA_PUB, FULCIO_CERT, WHERE, clusterDoc, problemsOf } from './policy-fixtures.js';
 
 describe('compilePolicy', () => {
   describe('when a key is read from a Secret', () => {
