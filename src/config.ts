@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SigwardError, describeError } from './errors.js';
 import { parsePublicKey } from './crypto/keys.js';
 import type { PublicKey } from './crypto/types.js';
+import { KUBE_FLAGS, kubeFlagsWithoutCluster, kubeOptions, type KubeOptions } from './kube/options.js';
 import { loadDockerConfig } from './registry/docker-config.js';
 import type { RegistryClientOptions } from './registry/types.js';
 
@@ -90,6 +91,7 @@ export function registryOptions(values: RegistryFlagValues, env: Env): RegistryC
 
 export const SERVE_FLAGS = {
   ...REGISTRY_FLAGS,
+  ...KUBE_FLAGS,
   'policy-file': { type: 'string', multiple: true },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -116,6 +118,8 @@ export interface ServeConfig {
   readonly watchCrds: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly registry: RegistryClientOptions;
+  /** The cluster side (kubeconfig, pull secrets, scan, reports); set with --watch-crds. */
+  readonly kube: KubeOptions | undefined;
 }
 
 function parsePort(value: string | undefined, flag: string, fallback: number): number {
@@ -147,6 +151,7 @@ export function serveConfig(values: Record<string, unknown>, env: Env): ServeCon
     throw new SigwardError('USAGE', '--watch-crds and --no-watch-crds exclude each other');
   }
   const watchCrds = values['watch-crds'] === true;
+  if (!watchCrds) kubeFlagsWithoutCluster(values);
   const policyFiles = (values['policy-file'] as string[] | undefined) ?? [];
   if (policyFiles.length === 0 && !watchCrds) {
     throw new SigwardError('USAGE', 'serve needs policies: give --policy-file FILE (or --watch-crds in a cluster)');
@@ -166,5 +171,6 @@ export function serveConfig(values: Record<string, unknown>, env: Env): ServeCon
     watchCrds,
     logLevel: oneOf(get('log-level'), 'log-level', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     registry: registryOptions(values as RegistryFlagValues, env),
+    kube: watchCrds ? kubeOptions(values, env) : undefined,
   });
 }

@@ -5,15 +5,16 @@
 import { TtlCache } from './cache/ttl-cache.js';
 import type { ServeConfig } from './config.js';
 import { isSigwardError } from './errors.js';
+import type { KubeSide } from './kube/index.js';
 import type { Logger } from './log.js';
 import { loadPolicyFiles } from './policy/index.js';
 import { RegistryClient } from './registry/index.js';
 import { Metrics } from './server/metrics.js';
 import { startServer, type RunningServer } from './server/server.js';
 import type { Discovery } from './verify/discover.js';
-import { Evaluator, type PolicySource } from './verify/evaluator.js';
+import { Evaluator, scopedKey, type EvaluatorOptions, type PolicySource } from './verify/evaluator.js';
 import type { AuthorityVerdict } from './verify/types.js';
-import { Verifier } from './verify/verifier.js';
+import { Verifier, type Memo } from './verify/verifier.js';
 
 /** Cache sizes and lifetimes. Tags move, so tag → digest lives briefly; verdicts are keyed by digest. */
 export const CACHE_SETTINGS = {
@@ -33,7 +34,11 @@ export interface Sigward {
 export async function startSigward(config: ServeConfig, logger: Logger): Promise<Sigward> {
   const policies = await loadPolicyFiles(config.policyFiles);
   logger.info('policies loaded', { count: policies.length, files: config.policyFiles });
-  const source: PolicySource = { policies: () => policies, ready: () => true };
+  // In a cluster, the custom resources' policies apply together with the files' (AND).
+  const kube: KubeSide | undefined = config.kube === undefined
+    ? undefined
+    : (await import('./kube/index.js')).startKube(config.kube, policies, logger);
+  const source: PolicySource = kube?.policies ?? { policies: () => policies, ready: () => true };
 
   const metrics = new Metrics();
   const registry = new RegistryClient({ ...config.registry, onRequest: (event) => { metrics.recordRegistry(event); } });
@@ -53,13 +58,18 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     d.candidates.length === 0 ? CACHE_SETTINGS.failureTtlMs : CACHE_SETTINGS.discoveries.ttlMs);
   const verdicts = cache<readonly AuthorityVerdict[]>('verdict', CACHE_SETTINGS.verdicts, (v) =>
     v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs);
-  const verifier = new Verifier({
-    registry,
-    digests,
-    discoveries,
-    onVerification: (result) => { metrics.recordVerification(result); },
-  });
-  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts });
+  const onVerification = (result: 'verified' | 'failed'): void => { metrics.recordVerification(result); };
+  const verifier = new Verifier({ registry, digests, discoveries, onVerification });
+  // Reviews with the pod's own pull secrets share the caches, under keys of their credential scope.
+  const scoped = <V>(memo: Memo<V>, scope: string): Memo<V> => ({ getOrLoad: (key, load) => memo.getOrLoad(scopedKey(scope, key), load) });
+  const cluster: Partial<EvaluatorOptions> = kube === undefined ? {} : {
+    onDecided: kube.auditor.onDecided,
+    ...(kube.credentials === undefined ? {} : {
+      credentials: kube.credentials,
+      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), onVerification }),
+    }),
+  };
+  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts, ...cluster });
 
   const server = await startServer({
     evaluator,
@@ -71,7 +81,15 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     ...(config.tls ? { tls: config.tls } : {}),
     webhookTimeoutSeconds: config.webhookTimeoutSeconds,
     mutateWorkloads: config.mutateWorkloads,
+  }).catch(async (err: unknown) => {
+    await kube?.stop();
+    throw err;
   });
+  kube?.startScan(evaluator);
   logger.info('sigward serving', { port: server.port, metricsPort: server.metricsPort, selfSigned: server.selfSigned });
-  return { server, evaluator, close: () => server.close() };
+  const close = async (): Promise<void> => {
+    await server.close();
+    await kube?.stop();
+  };
+  return { server, evaluator, close };
 }

@@ -4,18 +4,12 @@ import { createLogger } from '../log.js';
 import { startSigward } from '../main.js';
 import { parse, type Io } from './args.js';
 
-export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--tls-cert FILE --tls-key FILE]
-              [--metrics-port 9090|off] [--no-match deny|warn|allow] [--webhook-timeout SECONDS]
-              [--mutate-workloads] [--watch-crds | --no-watch-crds] [--log-level LEVEL] [REGISTRY OPTIONS]`;
 
 /** `sigward serve`: runs the webhook until SIGTERM or SIGINT, then drains in-flight reviews. */
 export async function serveCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, SERVE_FLAGS);
   if (positionals.length > 0) throw new SigwardError('USAGE', `serve takes no arguments, got '${positionals.join(' ')}'`);
   const config = serveConfig(values, io.env);
-  if (config.watchCrds) {
-    throw new SigwardError('USAGE', '--watch-crds: this build reads policies from --policy-file only');
-  }
   const logger = createLogger({ level: config.logLevel });
   const sigward = await startSigward(config, logger);
   const signal = await new Promise<string>((resolve) => {

@@ -1,11 +1,12 @@
 import type { ImageDecision, ImageEvaluator, ImageUse, ReviewRequest } from '../admission/types.js';
 import type { TtlCache } from '../cache/ttl-cache.js';
 import { describeError, errorCode } from '../errors.js';
-import { decide, matchPolicies, type CompiledPolicy, type NoMatchAction, type PolicyVerdicts } from '../policy/index.js';
+import { decide, matchPolicies, type CompiledPolicy, type NoMatchAction, type PolicyResult, type PolicyVerdicts } from '../policy/index.js';
 import { formatReference, parseReference } from '../reference/index.js';
 import type { ImageReference } from '../reference/types.js';
+import type { CredentialProvider } from '../registry/types.js';
 import type { Verifier } from './verifier.js';
-import type { AuthorityVerdict } from './types.js';
+import type { AuthorityVerdict, VerifyOptions } from './types.js';
 
 /** The policies in force now; a file list or the cluster's custom resources. */
 export interface PolicySource {
@@ -13,6 +14,34 @@ export interface PolicySource {
   ready(): boolean;
   /** Labels of a namespace when known (for namespaceSelector); undefined when not known. */
   namespaceLabels?(namespace: string): Readonly<Record<string, string>> | undefined;
+}
+
+/** Registry credentials for one review (in a cluster: the pod's pull secrets, then a global one). */
+export interface ReviewCredentials {
+  readonly provider: CredentialProvider | undefined;
+  /**
+   * Set when the credentials came from the pod's own Secrets: a short hash of them. Digests,
+   * signatures and verdicts loaded with them are cached under this scope only, so a review with
+   * other credentials (or none) is never answered from what a registry told these: a denial cached
+   * for an anonymous pull, or a tag that resolves differently per account. Undefined: only the
+   * credentials every review shares, and the shared caches.
+   */
+  readonly scope: string | undefined;
+}
+
+export interface ReviewCredentialSource {
+  /** The credentials of one review; never rejects (a Secret that cannot be read is left out). */
+  forReview(request: ReviewRequest, signal: AbortSignal): Promise<ReviewCredentials>;
+  /** The same answer synchronously when it is known without I/O, for the cached fast path. */
+  peek(request: ReviewRequest): ReviewCredentials | undefined;
+}
+
+/** One image decided, with each matching policy's result: what audit records are made of. */
+export interface DecidedImage {
+  readonly image: string;
+  readonly reference: string;
+  readonly digest: string | undefined;
+  readonly results: readonly PolicyResult[];
 }
 
 export interface EvaluatorOptions {
@@ -25,7 +54,15 @@ export interface EvaluatorOptions {
   readonly verdicts: TtlCache<string, readonly AuthorityVerdict[]>;
   /** Images of one review verified at once. */
   readonly concurrency?: number;
+  /** Per-review registry credentials; needs `scopedVerifier` for the reviews they give a scope. */
+  readonly credentials?: ReviewCredentialSource;
+  /** A verifier whose digest and signature caches key their entries under `scope` (see scopedKey). */
+  readonly scopedVerifier?: (scope: string) => Verifier;
+  /** Told of every image decided, the cached path included; must return at once (no I/O). */
+  readonly onDecided?: (request: ReviewRequest, decided: DecidedImage) => void;
 }
+
+const SHARED: ReviewCredentials = { provider: undefined, scope: undefined };
 
 /**
  * Decides the images of one admission review: parse, match policies, resolve the digest, verify
@@ -33,7 +70,11 @@ export interface EvaluatorOptions {
  * takes effect at once), and fold the verdicts. Never rejects: every failure is a decision.
  */
 export class Evaluator implements ImageEvaluator {
-  constructor(private readonly options: EvaluatorOptions) {}
+  constructor(private readonly options: EvaluatorOptions) {
+    if (options.credentials !== undefined && options.scopedVerifier === undefined) {
+      throw new Error('Evaluator: per-review credentials need a scopedVerifier');
+    }
+  }
 
   ready(): boolean {
     return this.options.policies.ready();
@@ -42,34 +83,69 @@ export class Evaluator implements ImageEvaluator {
   async evaluate(images: readonly ImageUse[], request: ReviewRequest, signal: AbortSignal): Promise<readonly ImageDecision[]> {
     const byImage = new Map<string, Promise<Omit<ImageDecision, 'use'>>>();
     const limit = limiter(this.options.concurrency ?? 8);
+    const credentials = await this.credentialsFor(request, signal);
     for (const use of images) {
-      if (!byImage.has(use.image)) byImage.set(use.image, limit(() => this.decideImage(use.image, request, signal)));
+      if (!byImage.has(use.image)) byImage.set(use.image, limit(() => this.decideImage(use.image, request, credentials, signal)));
     }
     return Promise.all(images.map(async (use) => ({ use, ...(await byImage.get(use.image)!) })));
   }
 
   /** The synchronous fast path: every answer from cache, or undefined to take the slow path. */
   evaluateCached(images: readonly ImageUse[], request: ReviewRequest): readonly ImageDecision[] | undefined {
+    const credentials = this.options.credentials === undefined ? SHARED : this.options.credentials.peek(request);
+    if (credentials === undefined) return undefined;
     const decisions: ImageDecision[] = [];
     for (const use of images) {
-      const decision = this.decideCached(use.image, request);
+      const decision = this.decideCached(use.image, request, credentials);
       if (decision === undefined) return undefined;
       decisions.push({ use, ...decision });
     }
     return decisions;
   }
 
-  async resolveDigest(image: string, _request: ReviewRequest, signal: AbortSignal): Promise<string> {
-    return this.options.verifier.resolve(parseReference(image), { signal });
+  async resolveDigest(image: string, request: ReviewRequest, signal: AbortSignal): Promise<string> {
+    const ref = parseReference(image);
+    const credentials = await this.credentialsFor(request, signal);
+    return this.verifierFor(credentials).resolve(ref, verifyOptions(credentials, signal));
   }
 
-  resolveDigestCached(image: string): string | undefined {
+  resolveDigestCached(image: string, request?: ReviewRequest): string | undefined {
     const ref = tryParse(image);
     if (ref === undefined) return undefined;
-    return ref.digest ?? this.options.digests.peek(digestKey(ref));
+    if (ref.digest !== undefined) return ref.digest;
+    const credentials = this.options.credentials === undefined ? SHARED : request && this.options.credentials.peek(request);
+    if (credentials === undefined) return undefined;
+    return this.options.digests.peek(scopedKey(credentials.scope, digestKey(ref)));
   }
 
-  private async decideImage(image: string, request: ReviewRequest, signal: AbortSignal): Promise<Omit<ImageDecision, 'use'>> {
+  /**
+   * An image whose checks did not finish: each matching policy fails with `reason` and their
+   * modes decide (enforce denies, warn warns, audit records), naming the policies.
+   */
+  decideUnfinished(image: string, request: ReviewRequest, reason: string): Omit<ImageDecision, 'use'> {
+    const ref = tryParse(image);
+    if (ref === undefined) return { action: 'deny', policies: [], reasons: [reason] };
+    const matching = this.matching(ref, request);
+    const failure = { code: 'DEADLINE_EXCEEDED' as const, message: reason };
+    const digest = ref.digest ?? this.options.digests.peek(digestKey(ref));
+    return this.fold({ image, request }, ref, digest, matching.map((policy) => ({ policy, verdicts: failedVerdicts(policy, failure) })));
+  }
+
+  private async credentialsFor(request: ReviewRequest, signal: AbortSignal): Promise<ReviewCredentials> {
+    return this.options.credentials === undefined ? SHARED : this.options.credentials.forReview(request, signal);
+  }
+
+  private verifierFor(credentials: ReviewCredentials): Verifier {
+    if (credentials.scope === undefined) return this.options.verifier;
+    return this.options.scopedVerifier!(credentials.scope);
+  }
+
+  private async decideImage(
+    image: string,
+    request: ReviewRequest,
+    credentials: ReviewCredentials,
+    signal: AbortSignal,
+  ): Promise<Omit<ImageDecision, 'use'>> {
     let ref: ImageReference;
     try {
       ref = parseReference(image);
@@ -77,34 +153,42 @@ export class Evaluator implements ImageEvaluator {
       return { action: 'deny', policies: [], reasons: [`${describeError(err)} (${errorCode(err)})`] };
     }
     const matching = this.matching(ref, request);
-    if (matching.length === 0) return this.fold(ref, undefined, []);
+    const seen = { image, request };
+    if (matching.length === 0) return this.fold(seen, ref, undefined, []);
+    const verifier = this.verifierFor(credentials);
+    const options = verifyOptions(credentials, signal);
     let digest: string;
     try {
-      digest = await this.options.verifier.resolve(ref, { signal });
+      digest = await verifier.resolve(ref, options);
     } catch (err) {
       const failure = { code: errorCode(err), message: `cannot resolve the digest: ${describeError(err)}` };
-      return this.fold(ref, undefined, matching.map((policy) => ({ policy, verdicts: failedVerdicts(policy, failure) })));
+      return this.fold(seen, ref, undefined, matching.map((policy) => ({ policy, verdicts: failedVerdicts(policy, failure) })));
     }
     const evaluations = await Promise.all(
-      matching.map(async (policy) => ({ policy, verdicts: await this.verdicts(policy, ref, digest, signal) })),
+      matching.map(async (policy) => ({
+        policy,
+        verdicts: await this.options.verdicts.getOrLoad(verdictKey(credentials.scope, policy, ref, digest), () =>
+          verifier.verifyDigest(ref, digest, policy.authorities, options)),
+      })),
     );
-    return this.fold(ref, digest, evaluations);
+    return this.fold(seen, ref, digest, evaluations);
   }
 
-  private decideCached(image: string, request: ReviewRequest): Omit<ImageDecision, 'use'> | undefined {
+  private decideCached(image: string, request: ReviewRequest, credentials: ReviewCredentials): Omit<ImageDecision, 'use'> | undefined {
     const ref = tryParse(image);
     if (ref === undefined) return undefined;
     const matching = this.matching(ref, request);
-    if (matching.length === 0) return this.fold(ref, undefined, []);
-    const digest = ref.digest ?? this.options.digests.peek(digestKey(ref));
+    const seen = { image, request };
+    if (matching.length === 0) return this.fold(seen, ref, undefined, []);
+    const digest = ref.digest ?? this.options.digests.peek(scopedKey(credentials.scope, digestKey(ref)));
     if (digest === undefined) return undefined;
     const evaluations: PolicyVerdicts[] = [];
     for (const policy of matching) {
-      const verdicts = this.options.verdicts.peek(verdictKey(policy, ref, digest));
+      const verdicts = this.options.verdicts.peek(verdictKey(credentials.scope, policy, ref, digest));
       if (verdicts === undefined) return undefined;
       evaluations.push({ policy, verdicts });
     }
-    return this.fold(ref, digest, evaluations);
+    return this.fold(seen, ref, digest, evaluations);
   }
 
   private matching(ref: ImageReference, request: ReviewRequest): CompiledPolicy[] {
@@ -113,14 +197,14 @@ export class Evaluator implements ImageEvaluator {
     return matchPolicies(policies.policies(), ref, request.namespace, labels);
   }
 
-  private verdicts(policy: CompiledPolicy, ref: ImageReference, digest: string, signal: AbortSignal): Promise<readonly AuthorityVerdict[]> {
-    return this.options.verdicts.getOrLoad(verdictKey(policy, ref, digest), () =>
-      this.options.verifier.verifyDigest(ref, digest, policy.authorities, { signal }),
-    );
-  }
-
-  private fold(ref: ImageReference, digest: string | undefined, evaluations: readonly PolicyVerdicts[]): Omit<ImageDecision, 'use'> {
+  private fold(
+    seen: { image: string; request: ReviewRequest },
+    ref: ImageReference,
+    digest: string | undefined,
+    evaluations: readonly PolicyVerdicts[],
+  ): Omit<ImageDecision, 'use'> {
     const decision = decide(evaluations, { noMatch: this.options.noMatch });
+    this.options.onDecided?.(seen.request, { image: seen.image, reference: formatReference(ref), digest, results: decision.results });
     return {
       action: decision.action,
       reference: formatReference(ref),
@@ -135,9 +219,19 @@ export function digestKey(ref: ImageReference): string {
   return `${ref.name}:${ref.tag ?? 'latest'}`;
 }
 
-/** The verdict depends on the policy as it is now, the repository (signatures live per repository), and the digest. */
-function verdictKey(policy: CompiledPolicy, ref: ImageReference, digest: string): string {
-  return `${policy.identity}|${ref.name}@${digest}`;
+/** A cache key under a credential scope (ReviewCredentials.scope); the key itself when shared. */
+export function scopedKey(scope: string | undefined, key: string): string {
+  return scope === undefined ? key : `${scope}|${key}`;
+}
+
+/** The verdict depends on the policy as it is now, the repository (signatures live per repository), the
+ * digest, and the credentials it was loaded with when they were the pod's own. */
+function verdictKey(scope: string | undefined, policy: CompiledPolicy, ref: ImageReference, digest: string): string {
+  return scopedKey(scope, `${policy.identity}|${ref.name}@${digest}`);
+}
+
+function verifyOptions(credentials: ReviewCredentials, signal: AbortSignal): VerifyOptions {
+  return credentials.provider === undefined ? { signal } : { signal, credentials: credentials.provider };
 }
 
 export function policyLabel(policy: CompiledPolicy): string {
