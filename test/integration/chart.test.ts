@@ -222,14 +222,29 @@ describe('RBAC', () => {
     `ClusterRole ${FULLNAME}:  namespaces get,list,watch`,
     `ClusterRole ${FULLNAME}:  serviceaccounts get`,
     `ClusterRole ${FULLNAME}: ,events.k8s.io events create,patch`,
-    `ClusterRole ${FULLNAME}: wgpolicyk8s.io policyreports get,create,update,delete`,
-    `ClusterRole ${FULLNAME}: openreports.io reports get,create,update,delete`,
+    `ClusterRole ${FULLNAME}: wgpolicyk8s.io policyreports get,list,create,update,delete`,
+    `ClusterRole ${FULLNAME}: openreports.io reports get,list,create,update,delete`,
     `Role ${FULLNAME}:  secrets get,list,watch`,
   ];
+  const SCAN = `ClusterRole ${FULLNAME}:  pods list`;
+  const ACROSS = `ClusterRole ${FULLNAME}-pull-secrets:  secrets get,list,watch`;
 
-  it('grants exactly the minimal rules, reading Secrets outside its namespace only by name and only when enabled', async () => {
-    expect(rules(await render([]))).toEqual([...MINIMAL, `ClusterRole ${FULLNAME}-pull-secrets:  secrets get`].sort());
-    expect(rules(await render(ci('no-cross-namespace-secrets')))).toEqual([...MINIMAL].sort());
+  it('grants exactly the minimal rules, reading Secrets outside its namespace only when enabled', async () => {
+    expect(rules(await render([]))).toEqual([...MINIMAL, SCAN, ACROSS].sort());
+    expect(rules(await render(ci('no-cross-namespace-secrets')))).toEqual([...MINIMAL, SCAN].sort());
+  });
+
+  it('lists pods cluster-wide only while the background scan is on', async () => {
+    expect(rules(await render(['--set', 'scan.interval=0']))).toEqual([...MINIMAL, ACROSS].sort());
+  });
+
+  it('passes the switches to serve as flags', async () => {
+    const args = (objects: readonly Tree[]) => pick(objects, 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(args(await render([]))).toEqual(expect.arrayContaining(['--watch-crds', '--scan-interval', '10m']));
+    expect(args(await render([]))).not.toContain('--no-pull-secrets-across-namespaces');
+    expect(args(await render(ci('no-cross-namespace-secrets')))).toContain('--no-pull-secrets-across-namespaces');
+    expect(args(await render(['--set', 'reports.api=openreports', '--set', 'pullSecrets.global=regcred']))).toEqual(
+      expect.arrayContaining(['--report-api', 'openreports', '--pull-secret', 'regcred']));
   });
 });
 
