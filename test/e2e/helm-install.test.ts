@@ -19,7 +19,7 @@ let scratch: { dir: string; remove: () => void };
 async function helm(args: readonly string[]) {
   const home = join(scratch.dir, 'helm');
   return runCommand(toolPath('helm'), [...args, '--kubeconfig', cluster.kubeconfig], {
-    env: { HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') },
+    env: { HOME: home, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') },
     timeoutMs: 120_000,
   });
 }
