@@ -41,5 +41,8 @@ COPY --from=build /src/dist ./dist
 USER 65532:65532
 # 8443: webhook HTTPS (/validate, /mutate, /healthz, /readyz); 9090: Prometheus /metrics.
 EXPOSE 8443 9090
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli/main.js"]
+# V8 sizes its young generation from the machine's memory (up to 128 MB on a large node) and
+# keeps it after collection; 16 MB holds sigward's short-lived per-review garbage and keeps the
+# resident size of 10,000 cached images under 200 MB (bench/RESULTS.md, memory).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=16", "/app/dist/cli/main.js"]
 CMD ["serve"]

@@ -25,7 +25,8 @@ export interface Discovery {
  * Finds every signature stored for `digest` in the signature repository (the image's own
  * unless overridden), in every format, with no per-policy switch: the legacy
  * `sha256-<hex>.sig` tag, cosign v3 bundles (referrers API, else the `sha256-<hex>` tag
- * index, signatures and attestations alike) and legacy attestations at `sha256-<hex>.att`.
+ * index, signatures and attestations alike) and, when an authority asks for an attestation,
+ * legacy attestations at `sha256-<hex>.att`.
  * All are looked up at once. When one lookup fails but the other finds signatures,
  * those signatures are judged and the failure reported beside them; when nothing is found and
  * a lookup failed, its error is thrown: an unreachable registry is not "unsigned", and an error
@@ -35,12 +36,13 @@ export async function discoverSignatures(
   registry: Registry,
   signatureRepo: Repository,
   digest: string,
-  options: VerifyOptions,
+  options: VerifyOptions & { readonly attestations?: boolean },
 ): Promise<Discovery> {
+  const none: Promise<LegacyDiscovery> = Promise.resolve({ candidates: [], failures: [] });
   const lookups = await Promise.allSettled([
     discoverLegacySignatures(registry, signatureRepo, digest, options),
     discoverBundles(registry, signatureRepo, digest, options),
-    discoverLegacyAttestations(registry, signatureRepo, digest, options),
+    options.attestations === true ? discoverLegacyAttestations(registry, signatureRepo, digest, options) : none,
   ]);
   const found = lookups.filter((r): r is PromiseFulfilledResult<LegacyDiscovery> => r.status === 'fulfilled');
   const errors = lookups.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -53,7 +55,7 @@ export async function discoverSignatures(
     searched: [
       `${signatureRepo.name}:${signatureTag(digest)}`,
       `referrers of ${signatureRepo.name}@${digest} (or tag ${referrersTag(digest)})`,
-      `${signatureRepo.name}:${signatureTag(digest, COSIGN.attestationTagSuffix)}`,
+      ...(options.attestations === true ? [`${signatureRepo.name}:${signatureTag(digest, COSIGN.attestationTagSuffix)}`] : []),
     ],
   };
 }

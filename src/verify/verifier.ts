@@ -61,12 +61,15 @@ export class Verifier {
     authorities: readonly Authority[],
     options: VerifyOptions = {},
   ): Promise<AuthorityVerdict[]> {
+    // Legacy `.att` tags are read only when an authority asks for an attestation: for the
+    // others they hold nothing that counts, and a cold admission saves the round trip.
+    const attestations = authorities.some((a) => a.attestation !== undefined);
     const byRepository = new Map<string, Promise<Discovery>>();
     const discover = (repo: Repository): Promise<Discovery> => {
       let found = byRepository.get(repo.name);
       if (!found) {
-        found = this.discoveries.getOrLoad(`${repo.name}@${digest}`, () =>
-          discoverSignatures(this.registry, repo, digest, options),
+        found = this.discoveries.getOrLoad(`${repo.name}@${digest}${attestations ? '+att' : ''}`, () =>
+          discoverSignatures(this.registry, repo, digest, { ...options, attestations }),
         );
         byRepository.set(repo.name, found);
       }

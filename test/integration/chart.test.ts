@@ -336,7 +336,7 @@ describe('the Dockerfile', () => {
   it('runs as a numeric non-root user with no shell step in the distroless runtime stage', () => {
     expect(runtime.filter((l) => l.startsWith('USER '))).toEqual([expect.stringMatching(/^USER [1-9]\d*:[1-9]\d*$/)]);
     expect(runtime.filter((l) => /^(RUN|SHELL) /.test(l))).toEqual([]);
-    expect(runtime).toEqual(expect.arrayContaining(['ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli/main.js"]', 'CMD ["serve"]', 'EXPOSE 8443 9090', 'ARG VERSION=0.1.0']));
+    expect(runtime).toEqual(expect.arrayContaining(['ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=16", "/app/dist/cli/main.js"]', 'CMD ["serve"]', 'EXPOSE 8443 9090', 'ARG VERSION=0.1.0']));
     const labels = runtime.filter((l) => l.startsWith('LABEL ')).join(' ');
     for (const key of ['title', 'description', 'source', 'licenses']) expect(labels).toMatch(new RegExp(`org\\.opencontainers\\.image\\.${key}="[^"]+"`));
     expect(labels).toContain('org.opencontainers.image.version="${VERSION}"');
