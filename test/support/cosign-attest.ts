@@ -6,23 +6,13 @@
  * request beyond loopback fails at once, and a run that created a TUF cache (it wanted the
  * public trust root) is an error.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CosignKeyPair, CosignVersion } from './cosign.js';
-import { writeDockerConfig } from './docker-config.js';
-import { makeTempDir, runCommand, type CommandResult } from './process.js';
+import { assertStayedOnLoopback, cosignBinary, cosignEnv, EMPTY_TRUSTED_ROOT, type CosignKeyPair, type CosignVersion } from './cosign.js';
+import { runCommand, type CommandResult } from './process.js';
 import type { TestRegistry } from './registries.js';
-import { toolPath } from './tools.js';
 
-const DEAD_PROXY = 'http://127.0.0.1:9';
 const TIMEOUT_MS = 60_000;
-const EMPTY_TRUSTED_ROOT = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [],
-  certificateAuthorities: [],
-  ctlogs: [],
-  timestampAuthorities: [],
-};
 
 export interface AttestOptions {
   readonly cosign: CosignVersion;
@@ -72,39 +62,13 @@ export async function verifyAttestation(options: VerifyAttestationOptions): Prom
 }
 
 async function runCosign(version: CosignVersion, registry: TestRegistry, argsIn: (dir: string) => string[]): Promise<CommandResult> {
-  const scratch = makeTempDir('cosign-attest');
+  const cosign = cosignEnv(registry);
   try {
-    const home = join(scratch.dir, 'home');
-    mkdirSync(home, { recursive: true });
-    const tufRoot = join(home, '.sigstore', 'root');
-    const dockerDir = join(scratch.dir, 'docker');
-    const logins = registry.username !== undefined && registry.password !== undefined
-      ? [{ host: registry.host, username: registry.username, password: registry.password }]
-      : [];
-    writeDockerConfig(dockerDir, logins);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      TMPDIR: scratch.dir,
-      DOCKER_CONFIG: dockerDir,
-      TUF_ROOT: tufRoot,
-      COSIGN_PASSWORD: '',
-      HTTPS_PROXY: DEAD_PROXY,
-      HTTP_PROXY: DEAD_PROXY,
-      https_proxy: DEAD_PROXY,
-      http_proxy: DEAD_PROXY,
-      NO_PROXY: '127.0.0.1,localhost,::1',
-      no_proxy: '127.0.0.1,localhost,::1',
-      ...(registry.caBundleFile === undefined ? {} : { SSL_CERT_FILE: registry.caBundleFile }),
-    };
-    const args = argsIn(scratch.dir);
+    const args = argsIn(cosign.dir);
     if (registry.scheme === 'http') args.splice(1, 0, '--allow-http-registry=true');
-    const result = await runCommand(toolPath(version === 2 ? 'cosign2' : 'cosign3'), args, { env, timeoutMs: TIMEOUT_MS });
-    if (`${result.stdout}\n${result.stderr}`.includes('proxyconnect') || existsSync(tufRoot)) {
-      throw new Error(`cosign v${version} ${args[0] ?? ''} tried to reach the network:\n${result.stderr}`);
-    }
-    return result;
+    const result = await runCommand(cosignBinary(version), args, { env: cosign.env, timeoutMs: TIMEOUT_MS });
+    return assertStayedOnLoopback(result, cosign, `cosign v${version} ${args[0] ?? ''}`);
   } finally {
-    scratch.remove();
+    cosign.remove();
   }
 }

@@ -33,7 +33,8 @@ export interface CosignKeyPair {
 const COMMAND_TIMEOUT_MS = 60_000;
 /** A loopback port nothing listens on: the proxy every cosign run is given. */
 const DEAD_PROXY = 'http://127.0.0.1:9';
-const EMPTY_TRUSTED_ROOT = {
+/** A trusted root with no authorities: cosign v2 verify reads it instead of fetching the public one. */
+export const EMPTY_TRUSTED_ROOT = {
   mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
   tlogs: [],
   certificateAuthorities: [],
@@ -41,11 +42,11 @@ const EMPTY_TRUSTED_ROOT = {
   timestampAuthorities: [],
 };
 
-function cosignBinary(version: CosignVersion): string {
+export function cosignBinary(version: CosignVersion): string {
   return toolPath(version === 2 ? 'cosign2' : 'cosign3');
 }
 
-interface CosignEnv {
+export interface CosignEnv {
   readonly env: NodeJS.ProcessEnv;
   readonly dir: string;
   readonly tufRoot: string;
@@ -54,7 +55,7 @@ interface CosignEnv {
 
 /** A clean environment: nothing inherited but PATH, so no developer's DOCKER_CONFIG, TUF cache,
  * COSIGN_EXPERIMENTAL or proxy leaks into the test. */
-function cosignEnv(registry: TestRegistry | undefined, signatureRepository?: string): CosignEnv {
+export function cosignEnv(registry: TestRegistry | undefined, signatureRepository?: string): CosignEnv {
   const scratch = makeTempDir('cosign');
   const home = join(scratch.dir, 'home');
   mkdirSync(home, { recursive: true });
@@ -86,7 +87,7 @@ function cosignEnv(registry: TestRegistry | undefined, signatureRepository?: str
 
 /** Go reports a refused proxy as `proxyconnect tcp: dial tcp 127.0.0.1:9`: seeing it means cosign
  * tried to reach a host beyond loopback, which an offline test must never do. */
-function assertStayedOnLoopback(result: CommandResult, env: CosignEnv, what: string): CommandResult {
+export function assertStayedOnLoopback(result: CommandResult, env: CosignEnv, what: string): CommandResult {
   const output = `${result.stdout}\n${result.stderr}`;
   if (output.includes('proxyconnect') || output.includes(DEAD_PROXY.replace('http://', ''))) {
     throw new Error(`${what} tried to reach the network:\n${result.stderr}`);
