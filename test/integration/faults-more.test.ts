@@ -18,6 +18,7 @@ import { startCraneRegistry, startDistributionRegistry, type TestRegistry } from
 import { createReview } from '../support/review.js';
 import { freePort, startServe, type AdmissionResponse, type ServeProcess } from '../support/serve.js';
 import { pushImage, type TestImage } from '../support/signed-images.js';
+import { closeServer, listenLoopback } from '../support/net.js';
 
 const WEBHOOK_TIMEOUT_SECONDS = 3;
 /** Bytes of each upstream answer the cutting proxy lets through before it destroys the connection. */
@@ -76,17 +77,9 @@ async function startTokenOnlyRegistry(): Promise<{ server: HttpServer; host: str
     res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${closedPort}/token",service=x`, 'content-type': 'application/json' });
     res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { server, requests, host: `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}` };
+  return { server, requests, host: await listenLoopback(server) };
 }
 
-function closeServer(server: TcpServer | HttpServer | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (server === undefined) resolve();
-    else server.close(() => { resolve(); });
-  });
-}
 
 let registry: TestRegistry, crane: TestRegistry, untrusted: TestRegistry;
 let proxy: CuttingProxy;

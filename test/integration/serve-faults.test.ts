@@ -18,6 +18,7 @@ import { startDistributionRegistry, type TestRegistry } from '../support/registr
 import { createReview } from '../support/review.js';
 import { startServe, type AdmissionResponse, type ServeProcess } from '../support/serve.js';
 import { pushImage, type TestImage } from '../support/signed-images.js';
+import { closeServer, listenLoopback } from '../support/net.js';
 
 const AUTH = { username: 'sigward-faults', password: 'serve-faults-77b0' };
 const WEBHOOK_TIMEOUT_SECONDS = 3;
@@ -69,17 +70,9 @@ async function startGarbageRegistry(): Promise<typeof garbage> {
     res.writeHead(200, { 'content-type': isIndex ? MEDIA_TYPE.ociIndex : MEDIA_TYPE.ociManifest });
     res.end(req.method === 'HEAD' ? undefined : GARBAGE);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { server, requests, host: `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}` };
+  return { server, requests, host: await listenLoopback(server) };
 }
 
-function closeServer(server: TcpServer | HttpServer | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (server === undefined) resolve();
-    else server.close(() => { resolve(); });
-  });
-}
 
 beforeAll(async () => {
   [registry, doomed, silent, garbage] = await Promise.all([

@@ -11,11 +11,13 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir, runChecked, runCommand, sleep, startDaemon, type CommandResult, type Daemon, type DaemonOptions } from './process.js';
 import { makeTestPki } from './tls.js';
 import { REPO_ROOT, toolPath } from './tools.js';
+import { freePort } from './net.js';
+
+export { freePort };
 
 export interface KubeOptions {
   /** Where logs, certificates, the kubeconfig and kine's database go; a removed temp dir when absent. */
@@ -81,20 +83,6 @@ export function kubeTools(): KubeTools {
   return { apiserver: pick(TOOL_VARIABLES.apiserver), kubectl: pick(TOOL_VARIABLES.kubectl), kine: pick(TOOL_VARIABLES.kine) };
 }
 
-/** A port that was free on 127.0.0.1 a moment ago (the kernel's choice, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port assigned'));
-      });
-    });
-  });
-}
 
 function logTail(file: string): string {
   try {

@@ -7,12 +7,12 @@
  * Each writes its request log to `logFile`, which countRequests() reads.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { registryFetch, type RegistryEndpoint } from './http.js';
 import { makeTempDir, runChecked, sleep, startDaemon, type Daemon } from './process.js';
 import { makeTestPki } from './tls.js';
 import { toolPath } from './tools.js';
+import { freePort } from './net.js';
 
 export interface TestRegistry extends RegistryEndpoint {
   readonly kind: 'distribution' | 'crane';
@@ -35,18 +35,6 @@ export interface DistributionOptions {
 
 const STARTUP_TIMEOUT_MS = 15_000;
 
-/** A port that was free a moment ago (the registry binds it next; a lost race is retried). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-  });
-}
 
 /** Polls `GET /v2/` until the registry answers (200, or 401 when it demands credentials). */
 async function waitUntilServing(endpoint: RegistryEndpoint, daemon: Daemon): Promise<void> {

@@ -7,7 +7,6 @@
  * it does can leave loopback.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { stringify } from 'yaml';
@@ -21,6 +20,9 @@ import { nodePath } from './tools.js';
 import {
   heldBody, requester, reviewResponse, REQUEST_TIMEOUT_MS, type AdmissionResponse, type HeldReview, type HttpAnswer, type Request,
 } from './webhook-client.js';
+import { freePort } from './net.js';
+
+export { freePort };
 
 export { decodePatch, type AdmissionResponse, type HeldReview, type HttpAnswer } from './webhook-client.js';
 
@@ -91,18 +93,6 @@ export interface ServeProcess {
 const READY_TIMEOUT_MS = 20_000;
 const DEAD_PROXY = 'http://127.0.0.1:9';
 
-/** A loopback port that was free a moment ago (a lost race is retried by startServe). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-  });
-}
 
 /** The policy as the CRD (and `--policy-file`) spells it, keys inlined as `key.data`. */
 export function policyDocument(policy: PolicyDoc): Record<string, unknown> {
