@@ -1,6 +1,6 @@
 import { SigwardError } from '../errors.js';
 import { ADMISSION, ADMISSION_LIMITS } from './constants.js';
-import { isJsonObject, ownField, Problems, type JsonObject } from './fields.js';
+import { isJsonObject, ownField, Problems, type JsonObject } from '../fields.js';
 import type { ReviewRequest } from './types.js';
 
 /** The part of a review without which no answer can be addressed (DESIGN §3: HTTP 400). */

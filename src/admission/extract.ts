@@ -1,6 +1,6 @@
 import { SigwardError } from '../errors.js';
 import { ADMISSION_LIMITS } from './constants.js';
-import { isJsonObject, ownField, Problems, type JsonObject } from './fields.js';
+import { isJsonObject, ownField, Problems, type JsonObject } from '../fields.js';
 import type { ImageUse, ReviewRequest } from './types.js';
 
 /** Where a kind keeps its pod spec, and which lists of that spec hold containers. */

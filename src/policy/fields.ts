@@ -1,3 +1,4 @@
+import { isJsonObject, ownField } from '../fields.js';
 import { type Problems, quote } from './problems.js';
 
 /**
@@ -8,7 +9,7 @@ import { type Problems, quote } from './problems.js';
 export type Fields = Readonly<Record<string, unknown>>;
 
 export function isMapping(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isJsonObject(value);
 }
 
 /** The path of a child field: `spec.images`, or `spec.annotations["a b"]` for an odd key. */
@@ -18,7 +19,7 @@ export function child(path: string, key: string): string {
 }
 
 export function own(fields: Fields, key: string): unknown {
-  return Object.hasOwn(fields, key) ? fields[key] : undefined;
+  return ownField(fields, key);
 }
 
 /** A mapping with only the `allowed` keys; each other key is reported as unknown (a misspelt

@@ -1,5 +1,7 @@
 import { SigwardError } from '../errors.js';
 
+export { Problems } from '../fields.js';
+
 /**
  * A policy (or set of policy files) that cannot be used, with every problem found in it. The
  * message has one line per problem, each prefixed with where it is, so a person fixes them all
@@ -20,22 +22,6 @@ export function policyInvalid(where: string, problems: readonly string[]): Polic
   return new PolicyError('POLICY_INVALID', problems.map((problem) => `${where}: ${problem}`).join('\n'), problems);
 }
 
-/** Collects problems at field paths while a document is read. */
-export class Problems {
-  private readonly list: string[] = [];
-
-  add(path: string, problem: string): void {
-    this.list.push(`${path}: ${problem}`);
-  }
-
-  get count(): number {
-    return this.list.length;
-  }
-
-  get all(): readonly string[] {
-    return this.list;
-  }
-}
 
 /** Quotes untrusted text for a message: escaped (no line breaks) and bounded. */
 export function quote(text: string): string {

@@ -1,4 +1,7 @@
-/** Reading hostile JSON: only own properties of plain objects, never the prototype chain. */
+/**
+ * Reading hostile documents (AdmissionReviews, policies): only own properties of plain objects,
+ * never the prototype chain, and every problem collected with its field path.
+ */
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 
@@ -7,7 +10,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 }
 
 /**
- * The own property `key` of `object`. `Object.hasOwn` keeps a crafted body from reaching
+ * The own property `key` of `object`. `Object.hasOwn` keeps a crafted document from reaching
  * `Object.prototype` members (`constructor`, `__proto__`) through a lookup by name.
  */
 export function ownField(object: JsonObject, key: string): unknown {
@@ -24,6 +27,10 @@ export class Problems {
 
   get count(): number {
     return this.list.length;
+  }
+
+  get all(): readonly string[] {
+    return this.list;
   }
 
   /** At most `max` problems joined for a message; the rest are counted, not listed. */
