@@ -3,13 +3,11 @@
  * frozen; the rest of sigward never looks at process.env or argv.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { SigwardError, describeError } from './errors.js';
 import { parsePublicKey } from './crypto/keys.js';
 import type { PublicKey } from './crypto/types.js';
 import { KUBE_FLAGS, kubeFlagsWithoutCluster, kubeOptions, type KubeOptions } from './kube/options.js';
-import { loadDockerConfig } from './registry/docker-config.js';
+import { defaultDockerConfigPath, loadDockerConfig } from './registry/docker-config.js';
 import type { RegistryClientOptions } from './registry/types.js';
 
 export const REGISTRY_FLAGS = {
@@ -55,11 +53,11 @@ export function parseSeconds(value: string | undefined, flag: string, fallback: 
   return seconds;
 }
 
-/** Docker config: --registry-config, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+/** Docker config: --registry-config, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json
+ * (an empty DOCKER_CONFIG or HOME counts as unset, as docker treats it). */
 export function dockerConfigPath(flag: string | undefined, env: Env): { path: string; explicit: boolean } {
   if (flag !== undefined) return { path: flag, explicit: true };
-  const dir = env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker');
-  return { path: join(dir, 'config.json'), explicit: false };
+  return { path: defaultDockerConfigPath(env), explicit: false };
 }
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;

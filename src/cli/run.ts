@@ -1,4 +1,5 @@
 import { describeError, errorCode, type ErrorCode } from '../errors.js';
+import { sigwardVersion } from '../version.js';
 import type { Io } from './args.js';
 import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_USAGE } from './usage.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 const USAGE = `usage:
+  sigward --version
   ${VERIFY_USAGE}
   ${TRIANGULATE_USAGE}
   ${RESOLVE_USAGE}
@@ -43,6 +45,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout)(USAGE);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout(`sigward ${sigwardVersion()}`);
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) {

@@ -9,6 +9,7 @@ import { deadlinePolicy } from './deadline.js';
 import { listen, startMetricsServer, type MetricsListener } from './metrics-server.js';
 import { Metrics } from './metrics.js';
 import { generateSelfSigned } from './self-signed.js';
+import { sigwardVersion } from '../version.js';
 import { loadTlsFiles, secureContextOptions, watchTlsFiles, type TlsFiles, type TlsPair } from './tls.js';
 
 export interface ServerOptions {
@@ -97,7 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new SigwardError('CONFIG_INVALID', `cannot listen: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const port = boundPort(server);
-  logger.info('webhook listening', { host: options.host ?? '0.0.0.0', port, selfSigned: options.tls === undefined });
+  logger.info('webhook listening', { version: sigwardVersion(), host: options.host ?? '0.0.0.0', port, selfSigned: options.tls === undefined });
   const shutdownMs = options.shutdownTimeoutMs ?? timeoutSeconds * 1000;
   let closing: Promise<void> | undefined;
   return {

@@ -1,10 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { run } from '../../src/cli/run.js';
+
+/** A real cosign public key, so that a failure is about the reference and never the key file. */
+const REAL_KEY = fileURLToPath(new URL('../fixtures/bundles/tobby-fetch-cosign-v3.0.4-key/bundle-cosign.pub', import.meta.url));
 
 function io() {
   const out: string[] = [];
@@ -23,13 +26,20 @@ function closedPort(): Promise<number> {
 }
 
 describe('sigward command line', () => {
+  it.each([['--version'], ['version']])('prints the package version for %s and exits 0', async (flag) => {
+    const t = io();
+    await expect(run([flag], t.io)).resolves.toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(t.out).toEqual([`sigward ${pkg.version}`]);
+  });
+
   describe('when the input is wrong', () => {
     it.each([
       ['no command', [], /usage/],
       ['an unknown command', ['sign'], /unknown command 'sign'/],
       ['verify without --key', ['verify', 'quay.io/a/b:1'], /--key is required/],
       ['verify with a missing key file', ['verify', 'quay.io/a/b:1', '--key', '/nonexistent/cosign.pub'], /cannot read key file \/nonexistent\/cosign.pub.*FILE_UNREADABLE/],
-      ['verify with a malformed reference', ['verify', 'quay.io/a/b@sha256:12', '--key', 'k'], /(DIGEST_INVALID|FILE_UNREADABLE)/],
+      ['verify with a malformed reference', ['verify', 'quay.io/a/b@sha256:12', '--key', REAL_KEY], /DIGEST_INVALID/],
       ['an unknown flag', ['resolve', 'quay.io/a/b:1', '--bogus'], /bogus/],
       ['--threshold above the number of keys', ['verify', 'quay.io/a/b:1', '--key', 'a', '--threshold', '2'], /--threshold: expected an integer from 1 to 1/],
       ['serve with a webhook timeout over 30 s', ['serve', '--policy-file', 'p.yaml', '--webhook-timeout', '31'], /at most 30 seconds/],

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { dockerConfigPath } from '../../src/config.js';
 import { credentialsFromDockerConfigJson, defaultDockerConfigPath, loadDockerConfig } from '../../src/registry/index.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -145,5 +146,13 @@ describe('defaultDockerConfigPath', () => {
     expect(defaultDockerConfigPath({ DOCKER_CONFIG: '/etc/docker-cfg', HOME: '/home/u' })).toBe('/etc/docker-cfg/config.json');
     expect(defaultDockerConfigPath({ HOME: '/home/u' })).toBe('/home/u/.docker/config.json');
     expect(defaultDockerConfigPath({ DOCKER_CONFIG: '', HOME: '/home/u' })).toBe('/home/u/.docker/config.json');
+  });
+});
+
+describe('dockerConfigPath (the commands\' reader)', () => {
+  it('treats an empty DOCKER_CONFIG as unset instead of reading ./config.json', () => {
+    expect(dockerConfigPath(undefined, { DOCKER_CONFIG: '', HOME: '/home/u' })).toEqual({ path: '/home/u/.docker/config.json', explicit: false });
+    expect(dockerConfigPath(undefined, { DOCKER_CONFIG: '/etc/d', HOME: '/home/u' })).toEqual({ path: '/etc/d/config.json', explicit: false });
+    expect(dockerConfigPath('/x/c.json', { DOCKER_CONFIG: '/etc/d' })).toEqual({ path: '/x/c.json', explicit: true });
   });
 });
