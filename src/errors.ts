@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'CLAIM_MISMATCH'
   | 'ANNOTATION_MISMATCH'
   | 'TOO_MANY_SIGNATURES'
+  | 'SIGNATURES_TOO_LARGE'
   | 'THRESHOLD_NOT_MET'
   // bundles and transparency
   | 'BUNDLE_INVALID'

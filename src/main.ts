@@ -14,13 +14,19 @@ import { startServer, type RunningServer } from './server/server.js';
 import type { Discovery } from './verify/discover.js';
 import { Evaluator, scopedKey, type EvaluatorOptions, type PolicySource } from './verify/evaluator.js';
 import type { AuthorityVerdict } from './verify/types.js';
+import { CheckCache } from './verify/check-cache.js';
+import { discoverySize, verdictsSize } from './verify/sizes.js';
 import { Verifier, type Memo } from './verify/verifier.js';
 
 /** Cache sizes and lifetimes. Tags move, so tag → digest lives briefly; verdicts are keyed by digest. */
 export const CACHE_SETTINGS = {
   digests: { max: 10_000, ttlMs: 30_000 },
-  discoveries: { max: 10_000, ttlMs: 300_000 },
-  verdicts: { max: 20_000, ttlMs: 300_000 },
+  // Discoveries hold signature payloads and bundles from registries; verdicts the verified
+  // payloads: both are bounded by bytes as well as by count (the chart's memory limit is 512 Mi).
+  discoveries: { max: 10_000, ttlMs: 300_000, maxBytes: 64 * 1024 * 1024 },
+  verdicts: { max: 20_000, ttlMs: 300_000, maxBytes: 32 * 1024 * 1024 },
+  /** Outcomes of single signature checks: a replayed review of bad signatures costs no CPU. */
+  checks: { max: 50_000, maxBytes: 32 * 1024 * 1024 },
   /** A failed verification is kept briefly: a newly signed image is admitted soon after. */
   failureTtlMs: 10_000,
 } as const;
@@ -42,9 +48,15 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
 
   const metrics = new Metrics();
   const registry = new RegistryClient({ ...config.registry, onRequest: (event) => { metrics.recordRegistry(event); } });
-  const cache = <V extends object | string>(name: string, settings: { max: number; ttlMs: number }, ttlOf?: (value: V) => number) =>
+  const cache = <V extends object | string>(
+    name: string,
+    settings: { max: number; ttlMs: number; maxBytes?: number },
+    ttlOf?: (value: V) => number,
+    sizeOf?: (value: V) => number,
+  ) =>
     new TtlCache<string, V>({
       ...settings,
+      ...(sizeOf ? { sizeOf } : {}),
       ...(ttlOf ? { ttlOf } : {}),
       failureTtlMs: CACHE_SETTINGS.failureTtlMs,
       // A registry that answered "not found" or "not allowed" is remembered briefly; a timeout is not.
@@ -55,18 +67,19 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
   // No signatures yet, or a verdict that failed, is kept briefly: an image signed after a denied
   // rollout is admitted on the next try rather than minutes later.
   const discoveries = cache<Discovery>('signatures', CACHE_SETTINGS.discoveries, (d) =>
-    d.candidates.length === 0 ? CACHE_SETTINGS.failureTtlMs : CACHE_SETTINGS.discoveries.ttlMs);
+    d.candidates.length === 0 ? CACHE_SETTINGS.failureTtlMs : CACHE_SETTINGS.discoveries.ttlMs, discoverySize);
   const verdicts = cache<readonly AuthorityVerdict[]>('verdict', CACHE_SETTINGS.verdicts, (v) =>
-    v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs);
+    v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs, verdictsSize);
+  const checks = new CheckCache(CACHE_SETTINGS.checks);
   const onVerification = (result: 'verified' | 'failed'): void => { metrics.recordVerification(result); };
-  const verifier = new Verifier({ registry, digests, discoveries, onVerification });
+  const verifier = new Verifier({ registry, digests, discoveries, checks, onVerification });
   // Reviews with the pod's own pull secrets share the caches, under keys of their credential scope.
   const scoped = <V>(memo: Memo<V>, scope: string): Memo<V> => ({ getOrLoad: (key, load) => memo.getOrLoad(scopedKey(scope, key), load) });
   const cluster: Partial<EvaluatorOptions> = kube === undefined ? {} : {
     onDecided: kube.auditor.onDecided,
     ...(kube.credentials === undefined ? {} : {
       credentials: kube.credentials,
-      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), onVerification }),
+      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), checks, onVerification }),
     }),
   };
   const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts, ...cluster });

@@ -1,5 +1,8 @@
 import { LRUCache } from 'lru-cache';
 
+/** What an entry takes besides its value: key, wrapper object, bookkeeping. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
 export type LookupResult = 'hit' | 'miss' | 'coalesced';
 
 /** Keys and values are never null or undefined (lru-cache uses undefined for a miss). */
@@ -11,6 +14,12 @@ export type CacheEntry<V> = { readonly ok: true; readonly value: V } | { readonl
 export interface TtlCacheOptions<V = unknown> {
   /** Entries kept at most; the least recently used entry is evicted first. Bounds memory. */
   readonly max: number;
+  /**
+   * Bytes kept at most, with `sizeOf` saying what a value takes (roughly: the bytes it holds).
+   * A value may hold registry content, so a count alone does not bound memory.
+   */
+  readonly maxBytes?: number;
+  readonly sizeOf?: (value: V) => number;
   /** Lifetime of a loaded value, in milliseconds. */
   readonly ttlMs: number;
   /** Lifetime of one loaded value when it differs from `ttlMs` (a negative verdict kept briefly). */
@@ -42,9 +51,18 @@ export class TtlCache<K extends Defined, V extends Defined> {
     if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError('TtlCache max must be a positive integer');
     if (!(options.ttlMs > 0)) throw new RangeError('TtlCache ttlMs must be positive');
     this.options = options;
-    const { now } = options;
+    const { now, maxBytes, sizeOf } = options;
+    if ((maxBytes === undefined) !== (sizeOf === undefined)) throw new RangeError('TtlCache maxBytes and sizeOf go together');
     this.entries = new LRUCache<K, CacheEntry<V>>({
       max: options.max,
+      ...(maxBytes !== undefined && sizeOf !== undefined
+        ? {
+            maxSize: maxBytes,
+            // lru-cache wants a positive integer; a failure is its message and some overhead.
+            sizeCalculation: (entry: CacheEntry<V>) =>
+              Math.max(1, Math.ceil(entry.ok ? sizeOf(entry.value) : ENTRY_OVERHEAD_BYTES + 2 * entry.error.message.length)),
+          }
+        : {}),
       ttl: options.ttlMs,
       // An expired entry is never served, not even once while it is being replaced.
       allowStale: false,

@@ -1,9 +1,9 @@
 import { MEDIA_TYPE } from '../constants.js';
-import { digestOf } from '../crypto/hash.js';
 import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Descriptor, Registry, RequestOptions } from '../registry/types.js';
 import { mapConcurrent } from './concurrency.js';
+import { assertCandidateCount, candidateFingerprint, SourceBlobs } from './limits.js';
 import { parseSignatureManifest, SIGNATURE_MANIFEST_TYPES, type ManifestLayer } from './manifest.js';
 import { decodeSignatureAnnotation } from './signature-annotation.js';
 import { signatureTag } from './tag.js';
@@ -18,10 +18,13 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** Payload blobs fetched at once for one signature manifest. */
 const BLOB_CONCURRENCY = 4;
 
-type LayerOutcome =
-  | { readonly kind: 'candidate'; readonly candidate: SignatureCandidate }
-  | { readonly kind: 'failure'; readonly failure: SignatureFailure }
-  | { readonly kind: 'skipped' };
+/** A layer that names a payload and carries what a signature needs, not yet fetched. */
+interface PlannedLayer {
+  readonly location: string;
+  readonly descriptor: Descriptor;
+  readonly signature: Uint8Array;
+  readonly fingerprint: string;
+}
 
 /**
  * Finds the legacy signatures of `digest`: the manifest at `<signatureRepo>:sha256-<hex>.sig`,
@@ -29,7 +32,9 @@ type LayerOutcome =
  * signatures. Layers of other media types (attachments) are not signatures and are skipped.
  * A layer that cannot be read (no signature annotation, payload too large, wrong bytes) is
  * reported as a failure of that layer, never dropped silently, and never stops the others.
- * Registry errors on the manifest propagate: an unreachable registry is not "unsigned".
+ * Identical layers are one signature; each payload blob is fetched once. More distinct
+ * signatures or payload bytes than SIGNATURE_LIMITS allows fail the whole tag before any blob
+ * is fetched. Registry errors on the manifest propagate: an unreachable registry is not "unsigned".
  */
 export async function discoverLegacySignatures(
   registry: Registry,
@@ -42,59 +47,59 @@ export async function discoverLegacySignatures(
   const manifest = await registry.getManifest(signatureRepo, tag, { ...options, accept: SIGNATURE_MANIFEST_TYPES });
   if (manifest === undefined) return { candidates: [], failures: [] };
 
-  const layers = parseSignatureManifest(manifest, where);
-  const outcomes = await mapConcurrent(layers, BLOB_CONCURRENCY, (layer, index) =>
-    readLayer(registry, signatureRepo, layer, `${where} layer ${index}`, options),
-  );
-  const candidates: SignatureCandidate[] = [];
   const failures: SignatureFailure[] = [];
+  const planned = new Map<string, PlannedLayer>();
+  parseSignatureManifest(manifest, where).forEach((layer, index) => {
+    const outcome = planLayer(layer, `${where} layer ${index}`);
+    if (outcome === undefined) return;
+    if ('failure' in outcome) failures.push(outcome.failure);
+    else if (!planned.has(outcome.fingerprint)) planned.set(outcome.fingerprint, outcome);
+  });
+  const layers = [...planned.values()];
+  assertCandidateCount(layers.length, where);
+  const blobs = new SourceBlobs(registry, signatureRepo, where, options, { what: 'payload', maxBytes: MAX_PAYLOAD_BYTES });
+  blobs.reserve(layers.map((l) => l.descriptor));
+
+  const outcomes = await mapConcurrent(layers, BLOB_CONCURRENCY, (layer) => readPayload(blobs, layer, options));
+  const candidates: SignatureCandidate[] = [];
   for (const outcome of outcomes) {
-    if (outcome.kind === 'candidate') candidates.push(outcome.candidate);
-    else if (outcome.kind === 'failure') failures.push(outcome.failure);
+    if ('candidate' in outcome) candidates.push(outcome.candidate);
+    else failures.push(outcome.failure);
   }
   return { candidates, failures };
 }
 
-async function readLayer(
-  registry: Registry,
-  repo: Repository,
-  layer: ManifestLayer,
-  location: string,
-  options: RequestOptions,
-): Promise<LayerOutcome> {
-  if (!layer.ok) return { kind: 'failure', failure: { location, code: layer.code, message: layer.message } };
+/**
+ * What a layer is before anything is fetched: not a signature (undefined), a failure (its
+ * descriptor or signature annotation cannot be read), or a signature whose payload is to be
+ * fetched. The annotation is checked first: a layer without a signature costs no request.
+ */
+function planLayer(layer: ManifestLayer, location: string): PlannedLayer | { readonly failure: SignatureFailure } | undefined {
+  if (!layer.ok) return { failure: { location, code: layer.code, message: layer.message } };
   const { descriptor } = layer;
-  if (descriptor.mediaType !== MEDIA_TYPE.simpleSigning) return { kind: 'skipped' };
+  if (descriptor.mediaType !== MEDIA_TYPE.simpleSigning) return undefined;
+  const annotations = descriptor.annotations ?? {};
   try {
-    const annotations = descriptor.annotations ?? {};
-    // The annotation is checked before the payload is fetched: a layer without a signature
-    // costs no request.
     const signature = decodeSignatureAnnotation(annotations);
-    const payload = await fetchPayload(registry, repo, descriptor, options);
-    return { kind: 'candidate', candidate: { location, format: 'legacy', descriptor, payload, signature, annotations } };
+    return { location, descriptor, signature, fingerprint: candidateFingerprint(descriptor, annotations) };
   } catch (err) {
-    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
-    return { kind: 'failure', failure: { location, code: err.code, message: err.message } };
+    if (!(err instanceof SigwardError)) throw err;
+    return { failure: { location, code: err.code, message: err.message } };
   }
 }
 
-async function fetchPayload(
-  registry: Registry,
-  repo: Repository,
-  descriptor: Descriptor,
+async function readPayload(
+  blobs: SourceBlobs,
+  layer: PlannedLayer,
   options: RequestOptions,
-): Promise<Uint8Array> {
-  if (descriptor.size > MAX_PAYLOAD_BYTES) {
-    throw new SigwardError(
-      'PAYLOAD_TOO_LARGE',
-      `payload ${descriptor.digest} declares ${descriptor.size} bytes, more than the ${MAX_PAYLOAD_BYTES} a simple-signing payload may have`,
-    );
+): Promise<{ readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure }> {
+  const { location, descriptor, signature, fingerprint } = layer;
+  try {
+    const payload = await blobs.get(descriptor);
+    const annotations = descriptor.annotations ?? {};
+    return { candidate: { location, format: 'legacy', descriptor, payload, signature, annotations, fingerprint } };
+  } catch (err) {
+    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
+    return { failure: { location, code: err.code, message: err.message } };
   }
-  const payload = await registry.getBlob(repo, descriptor, { ...options, maxBytes: MAX_PAYLOAD_BYTES });
-  // The registry client checks this too; it is repeated here because the signed bytes must be
-  // the bytes the manifest names, whatever Registry implementation served them.
-  if (payload.length !== descriptor.size || digestOf(payload) !== descriptor.digest) {
-    throw new SigwardError('BLOB_DIGEST_MISMATCH', `payload bytes do not match ${descriptor.digest} (${descriptor.size} bytes)`);
-  }
-  return payload;
 }

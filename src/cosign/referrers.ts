@@ -3,6 +3,7 @@ import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Descriptor, Registry, RequestOptions } from '../registry/types.js';
 import { mapConcurrent } from './concurrency.js';
+import { assertCandidateCount, candidateFingerprint, SIGNATURE_LIMITS, SourceBlobs } from './limits.js';
 import { isObject, parseJsonBytes } from './json.js';
 import { parseSignatureManifest } from './manifest.js';
 import { isSha256Digest, referrersTag } from './tag.js';
@@ -10,14 +11,13 @@ import type { LegacyDiscovery, SignatureCandidate, SignatureFailure } from './ty
 
 /** A bundle is a few kilobytes (a certificate, a log entry and an envelope); 1 MiB is generous. */
 export const MAX_BUNDLE_BYTES = 1024 * 1024;
-/**
- * Referrers looked at for one digest. An image may carry SBOMs and attestations besides its
- * signatures, but a list long enough to be an amplification attack is refused, not walked.
- */
-export const MAX_REFERRERS = 128;
 const FETCH_CONCURRENCY = 4;
 
-type Outcome = { readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure } | undefined;
+/** A referrer that holds one bundle layer, before the bundle is fetched. */
+interface BundleLayer {
+  readonly location: string;
+  readonly descriptor: Descriptor;
+}
 
 /**
  * Finds the cosign v3 sigstore bundles stored for `digest` (cosign-spec §2.3): the referrers
@@ -25,6 +25,9 @@ type Outcome = { readonly candidate: SignatureCandidate } | { readonly failure: 
  * manifest is fetched and kept when it has exactly one bundle layer, whose bytes become the
  * candidate. Listings are not trusted for artifact types (registries fill them with the config
  * media type), so only what is clearly something else is skipped without a look.
+ * Bounded as every source is (SIGNATURE_LIMITS): a listing too long to be an image's referrers,
+ * more distinct referrers than sigward checks, or bundles past the byte budget fail the whole
+ * source, the last before any bundle is fetched.
  */
 export async function discoverBundles(
   registry: Registry,
@@ -32,18 +35,21 @@ export async function discoverBundles(
   digest: string,
   options: RequestOptions = {},
 ): Promise<LegacyDiscovery> {
+  const where = `referrers of ${signatureRepo.name}@${digest}`;
   const listed = await listReferrers(registry, signatureRepo, digest, options);
-  const possible = listed.filter((d) => mayBeBundle(d));
-  if (possible.length > MAX_REFERRERS) {
-    throw new SigwardError('TOO_MANY_SIGNATURES', `${signatureRepo.name}: ${possible.length} referrers of ${digest}, more than ${MAX_REFERRERS}`);
+  if (listed.length > SIGNATURE_LIMITS.referrerEntries) {
+    throw new SigwardError('TOO_MANY_SIGNATURES', `${where}: ${listed.length} referrers listed, more than the ${SIGNATURE_LIMITS.referrerEntries} sigward reads`);
   }
-  const outcomes = await mapConcurrent(possible, FETCH_CONCURRENCY, (descriptor) =>
-    readReferrer(registry, signatureRepo, descriptor, options),
-  );
+  const possible = [...new Map(listed.filter((d) => mayBeBundle(d)).map((d) => [d.digest, d])).values()];
+  assertCandidateCount(possible.length, where);
+  const found = await mapConcurrent(possible, FETCH_CONCURRENCY, (descriptor) => readReferrer(registry, signatureRepo, descriptor, options));
+  const failures: SignatureFailure[] = found.flatMap((f) => (f !== undefined && 'failure' in f ? [f.failure] : []));
+  const layers = found.flatMap((f) => (f !== undefined && 'descriptor' in f ? [f] : []));
+  const blobs = new SourceBlobs(registry, signatureRepo, where, options, { what: 'bundle', maxBytes: MAX_BUNDLE_BYTES });
+  blobs.reserve(layers.map((l) => l.descriptor));
+  const outcomes = await mapConcurrent(layers, FETCH_CONCURRENCY, (layer) => readBundle(blobs, layer, options));
   const candidates: SignatureCandidate[] = [];
-  const failures: SignatureFailure[] = [];
   for (const outcome of outcomes) {
-    if (outcome === undefined) continue;
     if ('candidate' in outcome) candidates.push(outcome.candidate);
     else failures.push(outcome.failure);
   }
@@ -65,7 +71,13 @@ function mayBeBundle(descriptor: Descriptor): boolean {
   return type === undefined || type.startsWith(MEDIA_TYPE.sigstoreBundlePrefix) || type === MEDIA_TYPE.ociEmpty;
 }
 
-async function readReferrer(registry: Registry, repo: Repository, descriptor: Descriptor, options: RequestOptions): Promise<Outcome> {
+/** The referrer's one bundle layer; undefined when it is not a signature (cosign's rule). */
+async function readReferrer(
+  registry: Registry,
+  repo: Repository,
+  descriptor: Descriptor,
+  options: RequestOptions,
+): Promise<BundleLayer | { readonly failure: SignatureFailure } | undefined> {
   const location = `${repo.name}@${descriptor.digest}`;
   try {
     const manifest = await registry.getManifest(repo, descriptor.digest, { ...options, accept: [MEDIA_TYPE.ociManifest] });
@@ -75,9 +87,24 @@ async function readReferrer(registry: Registry, repo: Repository, descriptor: De
     // cosign keeps a referrer only when it holds exactly one bundle layer; anything else is not a signature.
     const layer = bundles.length === 1 && layers.length === 1 ? bundles[0] : undefined;
     if (layer === undefined || !layer.ok) return undefined;
-    const payload = await registry.getBlob(repo, layer.descriptor, { ...options, maxBytes: MAX_BUNDLE_BYTES });
-    const annotations = layer.descriptor.annotations ?? {};
-    return { candidate: { location, format: 'bundle', descriptor: layer.descriptor, payload, signature: new Uint8Array(0), annotations } };
+    return { location, descriptor: layer.descriptor };
+  } catch (err) {
+    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
+    return { failure: { location, code: err.code, message: err.message } };
+  }
+}
+
+async function readBundle(
+  blobs: SourceBlobs,
+  layer: BundleLayer,
+  options: RequestOptions,
+): Promise<{ readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure }> {
+  const { location, descriptor } = layer;
+  try {
+    const payload = await blobs.get(descriptor);
+    const annotations = descriptor.annotations ?? {};
+    const fingerprint = candidateFingerprint(descriptor, annotations);
+    return { candidate: { location, format: 'bundle', descriptor, payload, signature: new Uint8Array(0), annotations, fingerprint } };
   } catch (err) {
     if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
     return { failure: { location, code: err.code, message: err.message } };

@@ -13,6 +13,9 @@ export interface SignatureCandidate {
   /** legacy: the decoded `dev.cosignproject.cosign/signature` annotation. */
   readonly signature: Uint8Array;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Names the signature as stored (blob and annotations, see candidateFingerprint): equal
+   * fingerprints are the same signature, checked once. */
+  readonly fingerprint: string;
 }
 
 /** The parsed simple-signing payload (only after its signature verified). */

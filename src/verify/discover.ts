@@ -1,16 +1,10 @@
-import { COSIGN, MEDIA_TYPE } from '../constants.js';
-import { mapConcurrent } from '../cosign/concurrency.js';
-import { discoverBundles, discoverLegacySignatures, referrersTag, signatureTag } from '../cosign/index.js';
-import { parseSignatureManifest, SIGNATURE_MANIFEST_TYPES, type ManifestLayer } from '../cosign/manifest.js';
-import type { LegacyDiscovery, SignatureCandidate, SignatureFailure } from '../cosign/types.js';
-import { digestOf } from '../crypto/hash.js';
-import { SigwardError, type ErrorCode } from '../errors.js';
+import { COSIGN } from '../constants.js';
+import { discoverBundles, discoverLegacyAttestations, discoverLegacySignatures, referrersTag, signatureTag } from '../cosign/index.js';
+import type { LegacyDiscovery, SignatureCandidate } from '../cosign/types.js';
+import type { ErrorCode } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Registry } from '../registry/types.js';
 import type { VerifyOptions } from './types.js';
-
-/** An attestation envelope is a statement and its signature; as with bundles, 1 MiB is generous. */
-const MAX_ATTESTATION_BYTES = 1024 * 1024;
 
 /** What was found for one digest in one signature repository. */
 export interface Discovery {
@@ -58,48 +52,6 @@ export async function discoverSignatures(
       ...(options.attestations === true ? [`${signatureRepo.name}:${signatureTag(digest, COSIGN.attestationTagSuffix)}`] : []),
     ],
   };
-}
-
-/**
- * Legacy attestations (cosign-spec §1.7): the manifest at `sha256-<hex>.att`, one DSSE envelope
- * per layer, the envelope being the layer's blob. No manifest (404) means none. They only
- * satisfy authorities that ask for an attestation; for the others they are not signatures.
- */
-async function discoverLegacyAttestations(registry: Registry, repo: Repository, digest: string, options: VerifyOptions): Promise<LegacyDiscovery> {
-  const tag = signatureTag(digest, COSIGN.attestationTagSuffix);
-  const where = `${repo.name}:${tag}`;
-  const manifest = await registry.getManifest(repo, tag, { ...options, accept: SIGNATURE_MANIFEST_TYPES });
-  if (manifest === undefined) return { candidates: [], failures: [] };
-  const outcomes = await mapConcurrent(parseSignatureManifest(manifest, where), 4, (layer, index) =>
-    readEnvelope(registry, repo, layer, `${where} layer ${index}`, options),
-  );
-  return {
-    candidates: outcomes.flatMap((o) => (o !== undefined && 'candidate' in o ? [o.candidate] : [])),
-    failures: outcomes.flatMap((o) => (o !== undefined && 'failure' in o ? [o.failure] : [])),
-  };
-}
-
-type EnvelopeOutcome = { readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure } | undefined;
-
-async function readEnvelope(registry: Registry, repo: Repository, layer: ManifestLayer, location: string, options: VerifyOptions): Promise<EnvelopeOutcome> {
-  if (!layer.ok) return { failure: { location, code: layer.code, message: layer.message } };
-  const { descriptor } = layer;
-  if (descriptor.mediaType !== MEDIA_TYPE.dsseEnvelope) return undefined;
-  try {
-    if (descriptor.size > MAX_ATTESTATION_BYTES) {
-      throw new SigwardError('PAYLOAD_TOO_LARGE', `attestation ${descriptor.digest} declares ${descriptor.size} bytes, more than ${MAX_ATTESTATION_BYTES}`);
-    }
-    const envelope = await registry.getBlob(repo, descriptor, { ...options, maxBytes: MAX_ATTESTATION_BYTES });
-    // Checked here too: the signed bytes must be the bytes the manifest names, whatever served them.
-    if (envelope.length !== descriptor.size || digestOf(envelope) !== descriptor.digest) {
-      throw new SigwardError('BLOB_DIGEST_MISMATCH', `attestation bytes do not match ${descriptor.digest} (${descriptor.size} bytes)`);
-    }
-    const annotations = descriptor.annotations ?? {};
-    return { candidate: { location, format: 'legacy', descriptor, payload: envelope, signature: new Uint8Array(0), annotations } };
-  } catch (err) {
-    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
-    return { failure: { location, code: err.code, message: err.message } };
-  }
 }
 
 function failureOf(reason: unknown): { code: ErrorCode; message: string } {

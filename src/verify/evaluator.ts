@@ -165,11 +165,16 @@ export class Evaluator implements ImageEvaluator {
       return this.fold(seen, ref, undefined, matching.map((policy) => ({ policy, verdicts: failedVerdicts(policy, failure) })));
     }
     const evaluations = await Promise.all(
-      matching.map(async (policy) => ({
-        policy,
-        verdicts: await this.options.verdicts.getOrLoad(verdictKey(credentials.scope, policy, ref, digest), () =>
-          verifier.verifyDigest(ref, digest, policy.authorities, options)),
-      })),
+      matching.map(async (policy) => {
+        try {
+          const verdicts = await this.options.verdicts.getOrLoad(verdictKey(credentials.scope, policy, ref, digest), () =>
+            verifier.verifyDigest(ref, digest, policy.authorities, options));
+          return { policy, verdicts };
+        } catch (err) {
+          // Only a verification cut short rejects (the review's deadline): never cached, decided as unfinished.
+          return { policy, verdicts: failedVerdicts(policy, { code: errorCode(err), message: describeError(err) }) };
+        }
+      }),
     );
     return this.fold(seen, ref, digest, evaluations);
   }

@@ -1,9 +1,11 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SignatureCandidate } from '../cosign/types.js';
-import { describeError, errorCode, type ErrorCode } from '../errors.js';
+import { describeError, errorCode, SigwardError, type ErrorCode } from '../errors.js';
 import type { ImageReference, Repository } from '../reference/types.js';
 import type { Registry } from '../registry/types.js';
 import { discoverSignatures, type Discovery } from './discover.js';
-import { checkSignature } from './check.js';
+import { checkSignature, type CheckOutcome } from './check.js';
+import type { CheckCache } from './check-cache.js';
 import type { Authority, AuthorityVerdict, VerifyOptions } from './types.js';
 
 /** Memoizes an async load by key; the server passes caches, the CLI passes nothing. */
@@ -19,8 +21,13 @@ export interface VerifierOptions {
   readonly digests?: Memo<string>;
   /** signatures found for a digest, keyed by `signatureRepo@digest`. */
   readonly discoveries?: Memo<Discovery>;
+  /** Outcomes of signature checks, shared by every verifier of a process (see CheckCache). */
+  readonly checks?: CheckCache;
   readonly onVerification?: (result: 'verified' | 'failed') => void;
 }
+
+/** Failures listed per authority; past this the rest are counted, so a deny stays readable. */
+export const MAX_FAILURES_LISTED = 10;
 
 /**
  * Verifies images the way `cosign verify --key` does, step by step (DESIGN.md §4):
@@ -31,12 +38,15 @@ export class Verifier {
   private readonly registry: Registry;
   private readonly digests: Memo<string>;
   private readonly discoveries: Memo<Discovery>;
+  private readonly check: (candidate: SignatureCandidate, authority: Authority, digest: string) => CheckOutcome;
   private readonly onVerification: ((result: 'verified' | 'failed') => void) | undefined;
 
   constructor(options: VerifierOptions) {
     this.registry = options.registry;
     this.digests = options.digests ?? direct();
     this.discoveries = options.discoveries ?? direct();
+    const { checks } = options;
+    this.check = checks === undefined ? checkSignature : (candidate, authority, digest) => checks.check(candidate, authority, digest);
     this.onVerification = options.onVerification;
   }
 
@@ -77,28 +87,39 @@ export class Verifier {
     };
     return Promise.all(
       authorities.map(async (authority) => {
-        const verdict = await this.verifyAuthority(authority, digest, () => discover(authority.signatureRepository ?? image));
+        const verdict = await this.verifyAuthority(authority, digest, () => discover(authority.signatureRepository ?? image), options.signal);
         this.onVerification?.(verdict.verified ? 'verified' : 'failed');
         return verdict;
       }),
     );
   }
 
+  /**
+   * Checks the discovered signatures against one authority, one at a time, giving the event loop
+   * back before each: a check is a public-key operation (milliseconds for P-384), and a review
+   * with many signatures must not hold up the others or the health probe. The review's deadline
+   * is looked at between checks, so an abandoned review stops costing CPU at once; it rejects
+   * with DEADLINE_EXCEEDED then.
+   */
   private async verifyAuthority(
     authority: Authority,
     digest: string,
     discover: () => Promise<Discovery>,
+    signal: AbortSignal | undefined,
   ): Promise<AuthorityVerdict> {
     let discovery: Discovery;
     try {
       discovery = await discover();
     } catch (err) {
+      if (signal?.aborted === true) throw abandoned();
       return failed(authority, [{ code: errorCode(err), message: describeError(err) }]);
     }
     const failures: { code: ErrorCode; message: string }[] = [...discovery.failures];
     const signatures = [];
     for (const candidate of discovery.candidates) {
-      const outcome = checkSignature(candidate, authority, digest);
+      await nextTurn();
+      if (signal?.aborted === true) throw abandoned();
+      const outcome = this.check(candidate, authority, digest);
       if (outcome.ok) signatures.push(outcome.signature);
       else failures.push({ code: outcome.code, message: `${candidate.location}: ${outcome.message}` });
     }
@@ -110,8 +131,25 @@ export class Verifier {
   }
 }
 
+/**
+ * A verification cut short by its deadline is thrown, not returned: a verdict is cached, and
+ * "not checked in time" is not a property of the image. Callers decide it as unfinished.
+ */
+function abandoned(): SigwardError {
+  return new SigwardError('DEADLINE_EXCEEDED', 'the review ended before every signature was checked');
+}
+
 function failed(authority: Authority, failures: { code: ErrorCode; message: string }[]): AuthorityVerdict {
-  return { authority: authority.name, verified: false, signatures: [], failures };
+  if (failures.length <= MAX_FAILURES_LISTED) return { authority: authority.name, verified: false, signatures: [], failures };
+  const listed = failures.slice(0, MAX_FAILURES_LISTED);
+  const rest = failures.length - MAX_FAILURES_LISTED;
+  const first = failures[MAX_FAILURES_LISTED]!;
+  return {
+    authority: authority.name,
+    verified: false,
+    signatures: [],
+    failures: [...listed, { code: first.code, message: `and ${rest} more signatures that did not verify` }],
+  };
 }
 
 export type { SignatureCandidate };

@@ -87,6 +87,26 @@ describe('TtlCache', () => {
     });
   });
 
+  describe('when bounded by bytes', () => {
+    it('evicts the least recently used values once their sizes pass maxBytes, whatever the count', async () => {
+      const cache = new TtlCache<string, string>({ max: 1000, ttlMs: 60_000, maxBytes: 3000, sizeOf: (v) => v.length });
+      for (const key of ['a', 'b', 'c', 'd']) await cache.getOrLoad(key, () => Promise.resolve(key.repeat(1000)));
+      expect(cache.peek('a')).toBeUndefined();
+      expect(cache.peek('d')).toBe('d'.repeat(1000));
+      expect(cache.size).toBe(3);
+    });
+
+    it('keeps no value larger than the whole budget', async () => {
+      const cache = new TtlCache<string, string>({ max: 1000, ttlMs: 60_000, maxBytes: 100, sizeOf: (v) => v.length });
+      await expect(cache.getOrLoad('big', () => Promise.resolve('x'.repeat(101)))).resolves.toHaveLength(101);
+      expect(cache.peek('big')).toBeUndefined();
+    });
+
+    it('refuses maxBytes without sizeOf', () => {
+      expect(() => new TtlCache<string, string>({ max: 10, ttlMs: 1000, maxBytes: 100 })).toThrow(RangeError);
+    });
+  });
+
   describe('when a load fails', () => {
     const notFound = (error: unknown) => error instanceof SigwardError && error.code === 'MANIFEST_UNKNOWN';
 

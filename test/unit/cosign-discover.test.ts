@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { discoverLegacySignatures, MAX_PAYLOAD_BYTES, signatureTag } from '../../src/cosign/index.js';
+import { discoverLegacySignatures, MAX_PAYLOAD_BYTES, SIGNATURE_LIMITS, signatureTag } from '../../src/cosign/index.js';
 import { ANNOTATION, MEDIA_TYPE } from '../../src/constants.js';
 import { digestOf } from '../../src/crypto/hash.js';
 import { SigwardError } from '../../src/errors.js';
@@ -241,11 +241,60 @@ describe('discoverLegacySignatures', () => {
   });
 
   describe('when many signatures are stored', () => {
+    /** `count` layers over distinct payloads (each a variant of the real one), all stored. */
+    function distinctLayers(registry: MemoryRegistry, count: number, bytes = 0): LayerSpec[] {
+      return Array.from({ length: count }, (_, i) => {
+        const payload = new TextEncoder().encode(`${new TextDecoder().decode(PAYLOAD)}${' '.repeat(i)}${'x'.repeat(bytes)}`);
+        registry.putBlob(payload);
+        return { ...signedLayer, payload };
+      });
+    }
+
     it('fetches at most 4 payloads at once, in parallel, keeping layer order', async () => {
-      const registry = registryWith(signatureManifest(Array.from({ length: 12 }, () => signedLayer)));
+      const registry = new MemoryRegistry();
+      registry.putManifest(REPO, TAG, signatureManifest(distinctLayers(registry, 12)), MEDIA_TYPE.ociManifest);
       const found = await discoverLegacySignatures(registry, REPO, SUBJECT);
       expect(found.candidates.map((c) => c.location)).toEqual(Array.from({ length: 12 }, (_, i) => `${WHERE} layer ${i}`));
       expect(registry.maxInFlight).toBe(4);
+    });
+
+    it('counts identical layers once and fetches a payload named by many layers once', async () => {
+      const other = { ...signedLayer, annotations: { [ANNOTATION.signature]: Buffer.from('other').toString('base64') } };
+      const registry = registryWith(signatureManifest([...Array.from({ length: 999 }, () => signedLayer), other]));
+      const found = await discoverLegacySignatures(registry, REPO, SUBJECT);
+      expect(found.candidates.map((c) => c.location)).toEqual([`${WHERE} layer 0`, `${WHERE} layer 999`]);
+      expect(found.candidates[0]!.payload).toBe(found.candidates[1]!.payload);
+      expect(registry.blobRequests).toEqual([digestOf(PAYLOAD)]);
+    });
+
+    it(`refuses more than ${SIGNATURE_LIMITS.candidates} distinct signatures with TOO_MANY_SIGNATURES, fetching nothing`, async () => {
+      const registry = new MemoryRegistry();
+      const layers = Array.from({ length: SIGNATURE_LIMITS.candidates + 1 }, (_, i) => ({
+        ...signedLayer,
+        annotations: { [ANNOTATION.signature]: Buffer.from(`forged ${i}`).toString('base64') },
+      }));
+      registry.putBlob(PAYLOAD);
+      registry.putManifest(REPO, TAG, signatureManifest(layers), MEDIA_TYPE.ociManifest);
+      const err = await rejection(discoverLegacySignatures(registry, REPO, SUBJECT));
+      expect(err.code).toBe('TOO_MANY_SIGNATURES');
+      expect(err.message).toContain(`${SIGNATURE_LIMITS.candidates + 1} distinct signatures`);
+      expect(registry.blobRequests).toEqual([]);
+    });
+
+    it(`accepts exactly ${SIGNATURE_LIMITS.candidates} distinct signatures`, async () => {
+      const registry = new MemoryRegistry();
+      registry.putManifest(REPO, TAG, signatureManifest(distinctLayers(registry, SIGNATURE_LIMITS.candidates)), MEDIA_TYPE.ociManifest);
+      const found = await discoverLegacySignatures(registry, REPO, SUBJECT);
+      expect(found.candidates).toHaveLength(SIGNATURE_LIMITS.candidates);
+    });
+
+    it('refuses payloads past the byte budget with SIGNATURES_TOO_LARGE, fetching nothing', async () => {
+      const registry = new MemoryRegistry();
+      const each = Math.ceil(SIGNATURE_LIMITS.sourceBytes / 5);
+      registry.putManifest(REPO, TAG, signatureManifest(distinctLayers(registry, 5, each)), MEDIA_TYPE.ociManifest);
+      const err = await rejection(discoverLegacySignatures(registry, REPO, SUBJECT));
+      expect(err.code).toBe('SIGNATURES_TOO_LARGE');
+      expect(registry.blobRequests).toEqual([]);
     });
   });
 

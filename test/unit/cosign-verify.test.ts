@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { parseSimpleSigningPayload, verifyLegacySignature, type SignatureCandidate } from '../../src/cosign/index.js';
 import { ANNOTATION, MEDIA_TYPE } from '../../src/constants.js';
+import { candidateFingerprint } from '../../src/cosign/limits.js';
 import { digestOf } from '../../src/crypto/hash.js';
 import { parsePublicKey } from '../../src/crypto/keys.js';
 import type { PublicKey } from '../../src/crypto/types.js';
@@ -15,13 +16,16 @@ const CI_KEY = parsePublicKey(fixtureText('legacy/containers-image/cosign.pub'))
 const CI_DIGEST = digestOf(fixtureBytes('legacy/containers-image/dir-img-cosign-valid/manifest.json'));
 
 function candidate(payload: Uint8Array, signature: Uint8Array, format: 'legacy' | 'bundle' = 'legacy'): SignatureCandidate {
+  const descriptor = { mediaType: MEDIA_TYPE.simpleSigning, digest: digestOf(payload), size: payload.length };
+  const annotations = { [ANNOTATION.signature]: Buffer.from(signature).toString('base64') };
   return {
     location: 'registry.test/app:sha256-x.sig layer 0',
     format,
-    descriptor: { mediaType: MEDIA_TYPE.simpleSigning, digest: digestOf(payload), size: payload.length },
+    descriptor,
     payload,
     signature,
-    annotations: { [ANNOTATION.signature]: Buffer.from(signature).toString('base64') },
+    annotations,
+    fingerprint: candidateFingerprint(descriptor, annotations),
   };
 }
 
