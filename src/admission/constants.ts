@@ -31,6 +31,11 @@ export const ADMISSION_LIMITS = {
   maxMessageLength: 4096,
   maxLineLength: 1024,
   /**
+   * Characters of an image reference echoed in a message. References come from the pod and
+   * may run to thousands of characters; cut, they leave room for the reason, which must survive.
+   */
+  maxEchoedReference: 256,
+  /**
    * The API server truncates warnings past 256 runes each once they total 4 KiB
    * (apiserver endpoints/filters/warning.go), so sigward keeps each under 256 and sends at most 15.
    */

@@ -79,8 +79,9 @@ export function decisionsAnswer(uid: string, decisions: readonly ImageDecision[]
 
 /** `spec.containers[0].image: image REF, digest D, policy P: reason; reason` for people. */
 export function describeDecision(decision: ImageDecision): string {
-  const reference = decision.reference ?? decision.use.image;
-  const digest = decision.digest !== undefined && !reference.endsWith(decision.digest) ? `, digest ${decision.digest}` : '';
+  const full = decision.reference ?? decision.use.image;
+  const reference = cap(full, ADMISSION_LIMITS.maxEchoedReference);
+  const digest = decision.digest !== undefined && !full.endsWith(decision.digest) ? `, digest ${decision.digest}` : '';
   const policies = decision.policies.length > 0 ? decision.policies.join(', ') : '(none)';
   const reasons = decision.reasons.length > 0 ? decision.reasons.join(' / ') : 'not verified';
   const line = `${decision.use.path}: image ${reference}${digest}, policy ${policies}: ${reasons}`;
@@ -94,7 +95,8 @@ function warnings(decisions: readonly ImageDecision[]): string[] {
   const lines = shown.map((d) => {
     const reasons = d.reasons.length > 0 ? d.reasons.join(' / ') : 'not verified';
     const policies = d.policies.length > 0 ? ` (${d.policies.join(', ')})` : '';
-    return cap(`sigward: ${d.use.path} ${d.use.image} not verified${policies}: ${reasons}`, ADMISSION_LIMITS.maxWarningLength);
+    const image = cap(d.use.image, ADMISSION_LIMITS.maxEchoedReference / 4);
+    return cap(`sigward: ${d.use.path} ${image} not verified${policies}: ${reasons}`, ADMISSION_LIMITS.maxWarningLength);
   });
   const rest = decisions.length - shown.length;
   if (rest > 0) lines.push(`sigward: and ${rest} more images not verified (warn mode)`);

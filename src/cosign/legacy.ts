@@ -15,7 +15,8 @@ export interface LegacyExpectation {
 /**
  * Checks one legacy signature the way `cosign verify --key` does (cosign-spec §1.6), in its
  * order: the signature over the exact payload bytes, then the payload's claims. Returns what
- * the signature proves, or throws the coded reason it proves nothing.
+ * the signature proves, or throws the coded reason it proves nothing (the caller names where the
+ * signature was found).
  */
 export function verifyLegacySignature(
   candidate: SignatureCandidate,
@@ -23,7 +24,7 @@ export function verifyLegacySignature(
   expected: LegacyExpectation,
 ): VerifiedSignature {
   if (candidate.format !== 'legacy') {
-    throw new SigwardError('SIGNATURE_MALFORMED', `${candidate.location}: not a legacy signature`);
+    throw new SigwardError('SIGNATURE_MALFORMED', 'not a legacy signature');
   }
   verifyPayloadSignature(candidate, key);
   const payload = parseSignedPayload(candidate);
@@ -40,7 +41,7 @@ function verifyPayloadSignature(candidate: SignatureCandidate, key: PublicKey): 
   if (!verifySignature(key, candidate.payload, candidate.signature)) {
     throw new SigwardError(
       'SIGNATURE_INVALID',
-      `${candidate.location}: signature does not verify with ${key.algorithm} key ${key.id.slice(0, 12)}`,
+      `signature does not verify with ${key.algorithm} key ${key.id.slice(0, 12)}`,
     );
   }
 }
@@ -50,17 +51,11 @@ function verifyPayloadSignature(candidate: SignatureCandidate, key: PublicKey): 
  * costs nothing and refuses a signature the key made over some other kind of document.
  */
 function parseSignedPayload(candidate: SignatureCandidate): SimpleSigningPayload {
-  let payload: SimpleSigningPayload;
-  try {
-    payload = parseSimpleSigningPayload(candidate.payload);
-  } catch (err) {
-    if (err instanceof SigwardError) throw new SigwardError(err.code, `${candidate.location}: ${err.message}`, { cause: err });
-    throw err;
-  }
+  const payload = parseSimpleSigningPayload(candidate.payload);
   if (payload.critical.type !== COSIGN.signatureType) {
     throw new SigwardError(
       'PAYLOAD_INVALID',
-      `${candidate.location}: critical.type is ${JSON.stringify(payload.critical.type.slice(0, 100))}, not "${COSIGN.signatureType}"`,
+      `critical.type is ${JSON.stringify(payload.critical.type.slice(0, 100))}, not "${COSIGN.signatureType}"`,
     );
   }
   return payload;
@@ -76,7 +71,7 @@ function bindDigest(candidate: SignatureCandidate, payload: SimpleSigningPayload
   if (claimed !== digest) {
     throw new SigwardError(
       'CLAIM_MISMATCH',
-      `${candidate.location}: payload signs ${JSON.stringify(claimed.slice(0, 100))}, not the admitted ${digest}`,
+      `payload signs ${JSON.stringify(claimed.slice(0, 100))}, not the admitted ${digest}`,
     );
   }
 }
@@ -99,7 +94,7 @@ function matchAnnotations(
       const found = actual === undefined ? 'is missing' : `is ${describe(actual)}`;
       throw new SigwardError(
         'ANNOTATION_MISMATCH',
-        `${candidate.location}: annotation ${JSON.stringify(name)} ${found}, ${JSON.stringify(value)} required`,
+        `annotation ${JSON.stringify(name)} ${found}, ${JSON.stringify(value)} required`,
       );
     }
   }

@@ -101,6 +101,28 @@ function noMatchAction(noMatch: NoMatchAction): ImageAction {
 function describe(policy: CompiledPolicy, verified: number, failed: readonly AuthorityFailure[]): string {
   const label = policy.kind === 'ImagePolicy' ? `ImagePolicy ${policy.namespace ?? ''}/${policy.name}` : `ClusterImagePolicy ${policy.name}`;
   const head = `${label} (${policy.mode}): ${verified} of ${policy.authorities.length} authorities verified, ${policy.threshold} required`;
-  const details = failed.map((a) => `authority ${a.authority}: ${a.failures.map((f) => `${f.code} ${f.message}`).join('; ')}`);
+  const details = failed.map((a) => `authority ${a.authority}: ${describeFailures(a.failures)}`);
   return [head, ...details].join('; ');
+}
+
+/** Failures shown per authority in a reason; the rest are counted. */
+const FAILURES_SHOWN = 3;
+/** Characters of one failure shown: its text echoes registry content (locations, claims). */
+const FAILURE_CHARS = 240;
+
+/**
+ * The first few failures, each cut to a bounded length, then how many more there were: a
+ * reason must fit the admission message with its first cause intact, however many signatures
+ * a registry holds and however long what they echo.
+ */
+function describeFailures(failures: AuthorityFailure['failures']): string {
+  const listed = failures.filter((f) => f.more === undefined);
+  const hidden = failures.reduce((n, f) => n + (f.more ?? 0), 0) + Math.max(0, listed.length - FAILURES_SHOWN);
+  const shown = listed.slice(0, FAILURES_SHOWN).map((f) => `${f.code} ${cut(f.message, FAILURE_CHARS)}`);
+  if (hidden > 0) shown.push(`and ${hidden} more`);
+  return shown.join('; ');
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -134,7 +134,8 @@ export interface CompiledPolicy {
 /** Why one authority of a failing policy did not verify. */
 export interface AuthorityFailure {
   readonly authority: string;
-  readonly failures: readonly { readonly code: ErrorCode; readonly message: string }[];
+  /** As the verdict lists them; an entry with `more` stands for that many failures not listed. */
+  readonly failures: readonly { readonly code: ErrorCode; readonly message: string; readonly more?: number }[];
 }
 
 /** The outcome of one policy for one image. */

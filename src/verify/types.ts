@@ -45,8 +45,11 @@ export interface AuthorityVerdict {
   readonly verified: boolean;
   /** The signatures that verified (empty when none did). */
   readonly signatures: readonly VerifiedSignature[];
-  /** Why it did not verify: one line per signature tried, or why none could be found. */
-  readonly failures: readonly { readonly code: ErrorCode; readonly message: string }[];
+  /**
+   * Why it did not verify: one line per signature tried, or why none could be found. A long
+   * list ends in one entry that stands for the rest: `more` says how many it stands for.
+   */
+  readonly failures: readonly { readonly code: ErrorCode; readonly message: string; readonly more?: number }[];
 }
 
 export interface VerifyOptions {

@@ -148,7 +148,7 @@ function failed(authority: Authority, failures: { code: ErrorCode; message: stri
     authority: authority.name,
     verified: false,
     signatures: [],
-    failures: [...listed, { code: first.code, message: `and ${rest} more signatures that did not verify` }],
+    failures: [...listed, { code: first.code, message: `and ${rest} more signatures that did not verify`, more: rest }],
   };
 }
 

@@ -69,6 +69,25 @@ describe('decisionsAnswer', () => {
     });
   });
 
+  describe('when the denied reference is 10,000 characters long', () => {
+    it('cuts the echoed reference so the reason survives whole', () => {
+      const long = `registry.example.com/${'a'.repeat(10_000)}:1.0`;
+      const reason = 'ClusterImagePolicy acme-release (enforce): 0 of 1 authorities verified, 1 required; authority release: NO_SIGNATURES none found';
+      const denied: ImageDecision = { ...decision(0, 'deny', [reason]), use: use(0, long), reference: long };
+      const message = decisionsAnswer(UID, [denied]).review.response.status?.message ?? '';
+      expect(message).toContain(reason);
+      expect(message).toContain(`image registry.example.com/${'a'.repeat(100)}`);
+      expect(message.length).toBeLessThan(1024);
+    });
+
+    it('cuts it in warnings too, keeping the reason', () => {
+      const long = `registry.example.com/${'a'.repeat(10_000)}:1.0`;
+      const warned: ImageDecision = { ...decision(0, 'warn', ['NO_SIGNATURES']), use: use(0, long), reference: long };
+      const [warning] = decisionsAnswer(UID, [warned]).review.response.warnings ?? [];
+      expect(warning).toMatch(/not verified \(ClusterImagePolicy\/acme-release\): NO_SIGNATURES$/);
+    });
+  });
+
   describe('when an image is in warn mode', () => {
     it('admits with one short warning per image', () => {
       const answer = decisionsAnswer(UID, [decision(0, 'warn', ['no signatures found (NO_SIGNATURES)']), decision(1, 'allow')]);

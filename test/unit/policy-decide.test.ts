@@ -145,3 +145,30 @@ describe('decide', () => {
     expect(decide([{ policy: odd, verdicts: [fail('release')] }]).action).toBe('deny');
   });
 });
+
+describe('the reason for a failing authority', () => {
+  const failures = (count: number): AuthorityVerdict => ({
+    authority: 'release',
+    verified: false,
+    signatures: [],
+    failures: [
+      ...Array.from({ length: Math.min(count, 10) }, (_, i) => ({ code: 'SIGNATURE_INVALID' as const, message: `layer ${i}: ${'x'.repeat(1000)}` })),
+      ...(count > 10 ? [{ code: 'SIGNATURE_INVALID' as const, message: `and ${count - 10} more signatures that did not verify`, more: count - 10 }] : []),
+    ],
+  });
+
+  it('shows the first three failures, each cut short, and counts every other one', () => {
+    const [reason] = decide([{ policy: policy('acme', 'enforce', 1), verdicts: [failures(64)] }], { noMatch: 'deny' }).reasons;
+    expect(reason).toContain('authority release: SIGNATURE_INVALID layer 0: ');
+    expect(reason).toContain('SIGNATURE_INVALID layer 2: ');
+    expect(reason).not.toContain('layer 3:');
+    expect(reason).toMatch(/; and 61 more$/);
+    expect(reason!.length).toBeLessThan(1000);
+  });
+
+  it('lists two failures whole with nothing counted', () => {
+    const two: AuthorityVerdict = { ...fail('release'), failures: [{ code: 'NO_SIGNATURES', message: 'none' }, { code: 'REGISTRY_DENIED', message: 'no' }] };
+    const [reason] = decide([{ policy: policy('acme', 'enforce', 1), verdicts: [two] }], { noMatch: 'deny' }).reasons;
+    expect(reason).toMatch(/authority release: NO_SIGNATURES none; REGISTRY_DENIED no$/);
+  });
+});
