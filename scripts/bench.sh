@@ -5,11 +5,11 @@
 # machine and load they were measured under, are in bench/RESULTS.md.
 #
 #   scripts/bench.sh                 all benches
-#   scripts/bench.sh crypto memory   only these (verify-cli crypto admission-cached admission-cold memory)
+#   scripts/bench.sh crypto memory   only these (verify-cli crypto admission-cached admission-cold memory hostile-manifest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(verify-cli crypto admission-cached admission-cold memory)
+ALL=(verify-cli crypto admission-cached admission-cold memory hostile-manifest)
 if (( $# )); then BENCHES=("$@"); else BENCHES=("${ALL[@]}"); fi
 for name in "${BENCHES[@]}"; do
   [[ -f bench/$name.mjs ]] || { echo "no such bench: $name (have: ${ALL[*]})" >&2; exit 2; }
