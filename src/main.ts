@@ -72,17 +72,19 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs, verdictsSize);
   const checks = new CheckCache(CACHE_SETTINGS.checks);
   const onVerification = (result: 'verified' | 'failed'): void => { metrics.recordVerification(result); };
-  const verifier = new Verifier({ registry, digests, discoveries, checks, onVerification });
+  // A load shared by several reviews runs under its own signal, for as long as the API server waits.
+  const loadBudgetMs = config.webhookTimeoutSeconds * 1000;
+  const verifier = new Verifier({ registry, digests, discoveries, checks, loadBudgetMs, onVerification });
   // Reviews with the pod's own pull secrets share the caches, under keys of their credential scope.
   const scoped = <V>(memo: Memo<V>, scope: string): Memo<V> => ({ getOrLoad: (key, load) => memo.getOrLoad(scopedKey(scope, key), load) });
   const cluster: Partial<EvaluatorOptions> = kube === undefined ? {} : {
     onDecided: kube.auditor.onDecided,
     ...(kube.credentials === undefined ? {} : {
       credentials: kube.credentials,
-      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), checks, onVerification }),
+      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), checks, loadBudgetMs, onVerification }),
     }),
   };
-  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts, ...cluster });
+  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts, loadBudgetMs, ...cluster });
 
   const server = await startServer({
     evaluator,

@@ -5,7 +5,8 @@ import { decide, matchPolicies, type CompiledPolicy, type NoMatchAction, type Po
 import { formatReference, parseReference } from '../reference/index.js';
 import type { ImageReference } from '../reference/types.js';
 import type { CredentialProvider } from '../registry/types.js';
-import type { Verifier } from './verifier.js';
+import { sharedLoad } from './shared-load.js';
+import { DEFAULT_LOAD_BUDGET_MS, type Verifier } from './verifier.js';
 import type { AuthorityVerdict, VerifyOptions } from './types.js';
 
 /** The policies in force now; a file list or the cluster's custom resources. */
@@ -54,6 +55,8 @@ export interface EvaluatorOptions {
   readonly verdicts: TtlCache<string, readonly AuthorityVerdict[]>;
   /** Images of one review verified at once. */
   readonly concurrency?: number;
+  /** How long a shared verification may run under its own signal (see sharedLoad). */
+  readonly loadBudgetMs?: number;
   /** Per-review registry credentials; needs `scopedVerifier` for the reviews they give a scope. */
   readonly credentials?: ReviewCredentialSource;
   /** A verifier whose digest and signature caches key their entries under `scope` (see scopedKey). */
@@ -70,7 +73,10 @@ const SHARED: ReviewCredentials = { provider: undefined, scope: undefined };
  * takes effect at once), and fold the verdicts. Never rejects: every failure is a decision.
  */
 export class Evaluator implements ImageEvaluator {
+  private readonly loadBudgetMs: number;
+
   constructor(private readonly options: EvaluatorOptions) {
+    this.loadBudgetMs = options.loadBudgetMs ?? DEFAULT_LOAD_BUDGET_MS;
     if (options.credentials !== undefined && options.scopedVerifier === undefined) {
       throw new Error('Evaluator: per-review credentials need a scopedVerifier');
     }
@@ -127,7 +133,9 @@ export class Evaluator implements ImageEvaluator {
     if (ref === undefined) return { action: 'deny', policies: [], reasons: [reason] };
     const matching = this.matching(ref, request);
     const failure = { code: 'DEADLINE_EXCEEDED' as const, message: reason };
-    const digest = ref.digest ?? this.options.digests.peek(digestKey(ref));
+    const credentials = this.options.credentials === undefined ? SHARED : this.options.credentials.peek(request);
+    // The digest this review's credentials resolved, if any; never one another scope's credentials saw.
+    const digest = ref.digest ?? (credentials === undefined ? undefined : this.options.digests.peek(scopedKey(credentials.scope, digestKey(ref))));
     return this.fold({ image, request }, ref, digest, matching.map((policy) => ({ policy, verdicts: failedVerdicts(policy, failure) })));
   }
 
@@ -167,11 +175,14 @@ export class Evaluator implements ImageEvaluator {
     const evaluations = await Promise.all(
       matching.map(async (policy) => {
         try {
-          const verdicts = await this.options.verdicts.getOrLoad(verdictKey(credentials.scope, policy, ref, digest), () =>
-            verifier.verifyDigest(ref, digest, policy.authorities, options));
+          const load = (loadSignal: AbortSignal): Promise<readonly AuthorityVerdict[]> =>
+            verifier.verifyDigest(ref, digest, policy.authorities, { ...options, signal: loadSignal });
+          const key = verdictKey(credentials.scope, policy, ref, digest);
+          const verdicts = await sharedLoad(this.options.verdicts, key, load, signal, this.loadBudgetMs);
           return { policy, verdicts };
         } catch (err) {
-          // Only a verification cut short rejects (the review's deadline): never cached, decided as unfinished.
+          // Only a verification cut short rejects (this review's deadline, or the load's budget):
+          // never cached, decided as unfinished.
           return { policy, verdicts: failedVerdicts(policy, { code: errorCode(err), message: describeError(err) }) };
         }
       }),

@@ -6,14 +6,10 @@ import type { Registry } from '../registry/types.js';
 import { discoverSignatures, type Discovery } from './discover.js';
 import { checkSignature, type CheckOutcome } from './check.js';
 import type { CheckCache } from './check-cache.js';
+import { sharedLoad, type Memo } from './shared-load.js';
 import type { Authority, AuthorityVerdict, VerifyOptions } from './types.js';
 
-/** Memoizes an async load by key; the server passes caches, the CLI passes nothing. */
-export interface Memo<V> {
-  getOrLoad(key: string, load: () => Promise<V>): Promise<V>;
-}
-
-const direct = <V>(): Memo<V> => ({ getOrLoad: (_key, load) => load() });
+export type { Memo };
 
 export interface VerifierOptions {
   readonly registry: Registry;
@@ -23,8 +19,16 @@ export interface VerifierOptions {
   readonly discoveries?: Memo<Discovery>;
   /** Outcomes of signature checks, shared by every verifier of a process (see CheckCache). */
   readonly checks?: CheckCache;
+  /**
+   * How long a shared load (a digest, a discovery) may run under its own signal: no caller's
+   * deadline ends it, this does. The server passes its review budget.
+   */
+  readonly loadBudgetMs?: number;
   readonly onVerification?: (result: 'verified' | 'failed') => void;
 }
+
+/** A shared load's budget when none is given: generous, since a registry request has its own timeout. */
+export const DEFAULT_LOAD_BUDGET_MS = 60_000;
 
 /** Failures listed per authority; past this the rest are counted, so a deny stays readable. */
 export const MAX_FAILURES_LISTED = 10;
@@ -36,15 +40,17 @@ export const MAX_FAILURES_LISTED = 10;
  */
 export class Verifier {
   private readonly registry: Registry;
-  private readonly digests: Memo<string>;
-  private readonly discoveries: Memo<Discovery>;
+  private readonly digests: Memo<string> | undefined;
+  private readonly discoveries: Memo<Discovery> | undefined;
+  private readonly loadBudgetMs: number;
   private readonly check: (candidate: SignatureCandidate, authority: Authority, digest: string) => CheckOutcome;
   private readonly onVerification: ((result: 'verified' | 'failed') => void) | undefined;
 
   constructor(options: VerifierOptions) {
     this.registry = options.registry;
-    this.digests = options.digests ?? direct();
-    this.discoveries = options.discoveries ?? direct();
+    this.digests = options.digests;
+    this.discoveries = options.discoveries;
+    this.loadBudgetMs = options.loadBudgetMs ?? DEFAULT_LOAD_BUDGET_MS;
     const { checks } = options;
     this.check = checks === undefined ? checkSignature : (candidate, authority, digest) => checks.check(candidate, authority, digest);
     this.onVerification = options.onVerification;
@@ -58,10 +64,8 @@ export class Verifier {
   async resolve(ref: ImageReference, options: VerifyOptions = {}): Promise<string> {
     if (ref.digest !== undefined) return ref.digest;
     const tag = ref.tag ?? 'latest';
-    return this.digests.getOrLoad(`${ref.name}:${tag}`, async () => {
-      const descriptor = await this.registry.resolve(ref, tag, options);
-      return descriptor.digest;
-    });
+    const load = async (signal: AbortSignal): Promise<string> => (await this.registry.resolve(ref, tag, { ...options, signal })).digest;
+    return sharedLoad(this.digests, `${ref.name}:${tag}`, load, options.signal, this.loadBudgetMs);
   }
 
   /** Verifies every authority against the signatures stored for `digest` of `image`. */
@@ -78,9 +82,9 @@ export class Verifier {
     const discover = (repo: Repository): Promise<Discovery> => {
       let found = byRepository.get(repo.name);
       if (!found) {
-        found = this.discoveries.getOrLoad(`${repo.name}@${digest}${attestations ? '+att' : ''}`, () =>
-          discoverSignatures(this.registry, repo, digest, { ...options, attestations }),
-        );
+        const key = `${repo.name}@${digest}${attestations ? '+att' : ''}`;
+        const load = (signal: AbortSignal): Promise<Discovery> => discoverSignatures(this.registry, repo, digest, { ...options, signal, attestations });
+        found = sharedLoad(this.discoveries, key, load, options.signal, this.loadBudgetMs);
         byRepository.set(repo.name, found);
       }
       return found;

@@ -156,3 +156,65 @@ describe('Evaluator', () => {
     });
   });
 });
+
+describe('when two reviews share one verification', () => {
+  /** The registry answers tag lookups only once `open` is called, and honours the request's signal. */
+  function gated(registry: MemoryRegistry): { open: () => void; waiting: () => number } {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    let waiting = 0;
+    const resolve = registry.resolve.bind(registry);
+    registry.resolve = async (repo, reference, options?: { signal?: AbortSignal }) => {
+      waiting++;
+      await new Promise<void>((done, fail) => {
+        void gate.then(done);
+        options?.signal?.addEventListener('abort', () => { fail(new Error('request aborted')); }, { once: true });
+      });
+      return resolve(repo, reference);
+    };
+    return { open, waiting: () => waiting };
+  }
+
+  it("keeps the second review's answer when the first review's deadline passes", async () => {
+    const { registry, evaluator } = setup();
+    const digest = pushImage(registry, 'v1', true);
+    const gate = gated(registry);
+    const first = new AbortController();
+    const early = evaluator.evaluate([use(`${REPO.name}:v1`)], request, first.signal);
+    const late = evaluator.evaluate([use(`${REPO.name}:v1`)], { ...request, uid: 'u2' }, never);
+    await new Promise((resolve) => setImmediate(resolve));
+    // One registry lookup for both: the second review joined the first one's load.
+    expect(gate.waiting()).toBe(1);
+    first.abort();
+    const [abandoned] = await early;
+    expect(abandoned?.action).toBe('deny');
+    expect(abandoned?.reasons.join(' ')).toContain('DEADLINE_EXCEEDED');
+    gate.open();
+    const [answered] = await late;
+    expect(answered).toMatchObject({ action: 'allow', digest });
+  });
+});
+
+describe('decideUnfinished', () => {
+  it("uses only a digest this review's credentials resolved", () => {
+    const registry = new MemoryRegistry();
+    const digests = new TtlCache<string, string>({ max: 100, ttlMs: 60_000 });
+    const verdicts = new TtlCache<string, readonly AuthorityVerdict[]>({ max: 100, ttlMs: 60_000 });
+    const shared = `sha256:${'1'.repeat(64)}`;
+    const own = `sha256:${'2'.repeat(64)}`;
+    digests.set(`${REPO.name}:v1`, shared);
+    digests.set(`tenant-secrets|${REPO.name}:v1`, own);
+    const scoped = (r: ReviewRequest) => ({ provider: undefined, scope: r.uid === 'scoped' ? 'tenant-secrets' : undefined });
+    const evaluator = new Evaluator({
+      verifier: new Verifier({ registry, digests }),
+      policies: { policies: () => policies(), ready: () => true },
+      noMatch: 'deny',
+      digests,
+      verdicts,
+      credentials: { forReview: (r) => Promise.resolve(scoped(r)), peek: scoped },
+      scopedVerifier: () => new Verifier({ registry }),
+    });
+    expect(evaluator.decideUnfinished(`${REPO.name}:v1`, { ...request, uid: 'scoped' }, 'timed out').digest).toBe(own);
+    expect(evaluator.decideUnfinished(`${REPO.name}:v1`, request, 'timed out').digest).toBe(shared);
+  });
+});
