@@ -7,7 +7,7 @@ import type { ServeConfig } from './config.js';
 import { isSigwardError } from './errors.js';
 import type { KubeSide } from './kube/index.js';
 import type { Logger } from './log.js';
-import { loadPolicyFiles } from './policy/index.js';
+import { loadPolicyFiles, namedRegistries, type CompiledPolicy } from './policy/index.js';
 import { RegistryClient } from './registry/index.js';
 import { Metrics } from './server/metrics.js';
 import { startServer, type RunningServer } from './server/server.js';
@@ -31,6 +31,23 @@ export const CACHE_SETTINGS = {
   failureTtlMs: 10_000,
 } as const;
 
+/**
+ * The metric label for a registry: its name when some policy names it, else `other`, so the
+ * number of series stays bounded by the policies, not by the references pods make up.
+ */
+function policyRegistryLabel(source: PolicySource): (registry: string) => string {
+  let seen: readonly CompiledPolicy[] | undefined;
+  let named: ReadonlySet<string> = new Set();
+  return (registry) => {
+    const policies = source.policies();
+    if (policies !== seen) {
+      seen = policies;
+      named = namedRegistries(policies);
+    }
+    return named.has(registry) ? registry : 'other';
+  };
+}
+
 export interface Sigward {
   readonly server: RunningServer;
   readonly evaluator: Evaluator;
@@ -47,7 +64,11 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
   const source: PolicySource = kube?.policies ?? { policies: () => policies, ready: () => true };
 
   const metrics = new Metrics();
-  const registry = new RegistryClient({ ...config.registry, onRequest: (event) => { metrics.recordRegistry(event); } });
+  const registryLabel = policyRegistryLabel(source);
+  const registry = new RegistryClient({
+    ...config.registry,
+    onRequest: (event) => { metrics.recordRegistry({ ...event, registry: registryLabel(event.registry) }); },
+  });
   const cache = <V extends object | string>(
     name: string,
     settings: { max: number; ttlMs: number; maxBytes?: number },

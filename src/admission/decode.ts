@@ -66,6 +66,7 @@ export function decodeRequest(envelope: ReviewEnvelope): ReviewRequest {
     operation: operation as ReviewRequest['operation'],
     dryRun: dryRun === true,
     object: decodeObject(raw, operation, problems),
+    oldObject: operation === 'UPDATE' ? decodeOldObject(raw, problems) : undefined,
   };
   if (problems.count > 0) throw invalid(problems.summary());
   return request;
@@ -87,6 +88,20 @@ function decodeObject(raw: JsonObject, operation: unknown, problems: Problems): 
   if (absent && (operation === 'DELETE' || operation === 'CONNECT')) return undefined;
   problems.add('request.object', absent ? 'missing' : 'not an object');
   return undefined;
+}
+
+/**
+ * The object before an UPDATE. The API server always sends it; when it is absent, every image
+ * of the object counts as new (nothing is assumed to have run before).
+ */
+function decodeOldObject(raw: JsonObject, problems: Problems): JsonObject | undefined {
+  const old = ownField(raw, 'oldObject');
+  if (old === undefined || old === null) return undefined;
+  if (!isJsonObject(old)) {
+    problems.add('request.oldObject', 'not an object');
+    return undefined;
+  }
+  return old;
 }
 
 /** A string of the group/version/kind triples; the core group is the empty string. */

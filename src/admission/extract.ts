@@ -9,6 +9,8 @@ interface PodSpecLocation {
   readonly segments: readonly string[];
   readonly inPod: boolean;
   readonly lists: readonly string[];
+  /** Whether the spec's image volumes are examined (not when only ephemeral containers can change). */
+  readonly volumes: boolean;
 }
 
 const ALL_CONTAINERS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
@@ -21,19 +23,19 @@ const TEMPLATE = ['spec', 'template', 'spec'] as const;
  */
 const LOCATIONS = new Map<string, PodSpecLocation>([
   // A Pod, also under the `pods/ephemeralcontainers` subresource, whose object is the whole Pod.
-  ['Pod', { group: '', segments: ['spec'], inPod: true, lists: ALL_CONTAINERS }],
+  ['Pod', { group: '', segments: ['spec'], inPod: true, lists: ALL_CONTAINERS, volumes: true }],
   // Before Kubernetes 1.23 that subresource sent an `EphemeralContainers` object instead.
-  ['EphemeralContainers', { group: '', segments: [], inPod: true, lists: ['ephemeralContainers'] }],
-  ['PodTemplate', { group: '', segments: ['template', 'spec'], inPod: false, lists: ALL_CONTAINERS }],
-  ['ReplicationController', { group: '', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
-  ['Deployment', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
-  ['ReplicaSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
-  ['StatefulSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
-  ['DaemonSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
-  ['Job', { group: 'batch', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS }],
+  ['EphemeralContainers', { group: '', segments: [], inPod: true, lists: ['ephemeralContainers'], volumes: false }],
+  ['PodTemplate', { group: '', segments: ['template', 'spec'], inPod: false, lists: ALL_CONTAINERS, volumes: true }],
+  ['ReplicationController', { group: '', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS, volumes: true }],
+  ['Deployment', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS, volumes: true }],
+  ['ReplicaSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS, volumes: true }],
+  ['StatefulSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS, volumes: true }],
+  ['DaemonSet', { group: 'apps', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS, volumes: true }],
+  ['Job', { group: 'batch', segments: TEMPLATE, inPod: false, lists: ALL_CONTAINERS, volumes: true }],
   [
     'CronJob',
-    { group: 'batch', segments: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], inPod: false, lists: ALL_CONTAINERS },
+    { group: 'batch', segments: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], inPod: false, lists: ALL_CONTAINERS, volumes: true },
   ],
 ]);
 
@@ -47,15 +49,43 @@ export interface ExtractOptions {
  * entry cannot slip an image past verification.
  */
 export function extractImages(request: ReviewRequest, options: ExtractOptions = {}): ImageUse[] {
+  return imagesOf(request, request.object, options);
+}
+
+/**
+ * The images `oldObject` named, by JSON pointer, on an UPDATE; undefined when there is no old
+ * object or it cannot be read (then every image counts as new).
+ */
+export function previousImages(request: ReviewRequest): ReadonlyMap<string, string> | undefined {
+  if (request.operation !== 'UPDATE' || request.oldObject === undefined) return undefined;
+  try {
+    return new Map(imagesOf(request, request.oldObject, { maxImages: Number.MAX_SAFE_INTEGER }).map((use) => [use.pointer, use.image]));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the request's kind keeps its pod spec. On the `pods/ephemeralcontainers` subresource
+ * only ephemeral containers can change, so only they are examined (and patched).
+ */
+function locationOf(request: ReviewRequest): PodSpecLocation | undefined {
   const location = LOCATIONS.get(request.kind.kind);
-  if (request.object === undefined || location === undefined || location.group !== request.kind.group) return [];
+  if (location === undefined || location.group !== request.kind.group) return undefined;
+  if (request.kind.kind === 'Pod' && request.subResource === 'ephemeralcontainers') return { ...location, lists: ['ephemeralContainers'], volumes: false };
+  return location;
+}
+
+function imagesOf(request: ReviewRequest, object: ReviewRequest['object'], options: ExtractOptions): ImageUse[] {
+  const location = locationOf(request);
+  if (object === undefined || location === undefined) return [];
   const problems = new Problems();
-  const spec = walk(request.object, location.segments, problems);
+  const spec = walk(object, location.segments, problems);
   const uses: ImageUse[] = [];
   if (spec !== undefined) {
     const at = { path: location.segments, inPod: location.inPod };
     for (const list of location.lists) collectContainers(spec, list, at, uses, problems);
-    if (location.segments.length > 0) collectImageVolumes(spec, at, uses, problems);
+    if (location.volumes) collectImageVolumes(spec, at, uses, problems);
   }
   if (problems.count > 0) throw new SigwardError('REVIEW_INVALID', `${request.kind.kind} is invalid: ${problems.summary()}`);
   const max = options.maxImages ?? ADMISSION_LIMITS.maxImages;

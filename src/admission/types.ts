@@ -10,6 +10,8 @@ export interface ReviewRequest {
   readonly dryRun: boolean;
   /** The object being admitted (the new object on UPDATE); undefined on DELETE. */
   readonly object: Readonly<Record<string, unknown>> | undefined;
+  /** On UPDATE, the object as it was: images it already ran are not judged again. */
+  readonly oldObject?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** One image named by the admitted object. */
@@ -60,6 +62,8 @@ export interface ImageEvaluator {
    * decide, so the answer names the policies and a warn- or audit-only image is not denied.
    */
   decideUnfinished?(image: string, request: ReviewRequest, reason: string): Omit<ImageDecision, 'use'>;
+  /** Whether some policy applicable to the request covers the image (pure: no I/O). */
+  covers(image: string, request: ReviewRequest): boolean;
   /** Optional synchronous fast path for /mutate: the cached digest of a reference, else undefined. */
   resolveDigestCached?(image: string, request: ReviewRequest): string | undefined;
 }

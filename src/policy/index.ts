@@ -29,5 +29,5 @@ export { compilePolicy, parsePolicy } from './compile.js';
 export { compileGlob, globProblem, matchGlob } from './glob.js';
 export { compileSelector } from './selector.js';
 export { loadPolicyFiles, parsePolicyText } from './load.js';
-export { matchPolicies, matchesImage } from './match.js';
+export { matchPolicies, matchesImage, namedRegistries } from './match.js';
 export { decide, evaluatePolicy, type DecideOptions, type PolicyVerdicts } from './decide.js';

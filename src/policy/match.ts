@@ -37,3 +37,19 @@ function appliesIn(policy: CompiledPolicy, namespace: string | undefined, labels
       return true;
   }
 }
+
+/**
+ * The registries the policies name literally: the first segment of each glob when it holds no
+ * wildcard. Metrics label registry requests with these only, so an image reference cannot mint
+ * a metric series per host it makes up (a glob of `**` names none).
+ */
+export function namedRegistries(policies: readonly CompiledPolicy[]): ReadonlySet<string> {
+  const named = new Set<string>();
+  for (const policy of policies) {
+    for (const glob of policy.globs) {
+      const registry = glob.normalized.split('/', 1)[0] ?? '';
+      if (registry !== '' && !/[*?]/.test(registry)) named.add(registry);
+    }
+  }
+  return named;
+}

@@ -10,12 +10,15 @@ import { guarded, prepare, remainingMs, type MaybePromise, type ReviewOutcome, t
  * POST /mutate: pins each tag of a Pod (and of templates with `mutateWorkloads`) to the digest
  * `/validate` will verify, resolved through the evaluator's cache. A tag that cannot be
  * resolved is denied: admitting it unpinned would let the tag move between check and pull.
+ * Only images a policy covers are pinned: an uncovered image stays as written, costs no
+ * request, and gets its `--no-match` answer from `/validate`. On UPDATE only changed image
+ * fields are pinned (prepare), so a metadata change never rewrites a running container's image.
  */
 export function mutate(envelope: ReviewEnvelope, settings: ReviewSettings, startedAt: number): MaybePromise<ReviewOutcome> {
   const prepared = prepare(envelope, settings);
   if ('outcome' in prepared) return prepared.outcome;
   const { request } = prepared;
-  const uses = prepared.uses.filter((use) => needsPin(use, settings));
+  const uses = prepared.uses.filter((use) => needsPin(use, settings) && settings.evaluator.covers(use.image, request));
   if (uses.length === 0) return { ...allowAnswer(request.uid), request };
   return guarded(request, uses, () => {
     const cached = cachedPins(uses, request, settings);

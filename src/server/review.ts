@@ -1,6 +1,7 @@
 import { completeDecisions, denyAll, unfinished } from '../admission/complete.js';
 import { decodeRequest, type ReviewEnvelope } from '../admission/decode.js';
 import { extractImages } from '../admission/extract.js';
+import { changedUses, isTerminating } from '../admission/lifecycle.js';
 import { allowAnswer, decisionsAnswer, denyAnswer, type ReviewAnswer } from '../admission/response.js';
 import type { ImageEvaluator, ImageUse, ReviewRequest } from '../admission/types.js';
 import { describeError, errorCode } from '../errors.js';
@@ -24,9 +25,10 @@ export type MaybePromise<T> = T | Promise<T>;
 export type Prepared = { readonly request: ReviewRequest; readonly uses: readonly ImageUse[] } | { readonly outcome: ReviewOutcome };
 
 /**
- * Decodes the request and lists its images. A request that cannot be read is denied naming the
- * field (it has a uid, so it can be answered; DESIGN §3). DELETE and CONNECT are admitted with
- * no lookups: they start no container.
+ * Decodes the request and lists the images to judge. A request that cannot be read is denied
+ * naming the field (it has a uid, so it can be answered; DESIGN §3). DELETE, CONNECT and an
+ * UPDATE of an object being deleted are admitted with no lookups: they start no container. On
+ * UPDATE only images whose field changed are judged (DESIGN §3 "Lifecycle").
  */
 export function prepare(envelope: ReviewEnvelope, settings: ReviewSettings): Prepared {
   let request: ReviewRequest;
@@ -35,11 +37,11 @@ export function prepare(envelope: ReviewEnvelope, settings: ReviewSettings): Pre
   } catch (error) {
     return { outcome: { ...denyAnswer(envelope.uid, [describeError(error)]), request: undefined } };
   }
-  if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
+  if (request.operation === 'DELETE' || request.operation === 'CONNECT' || isTerminating(request)) {
     return { outcome: { ...allowAnswer(request.uid), request } };
   }
   try {
-    const uses = extractImages(request, { maxImages: settings.maxImages });
+    const uses = changedUses(request, extractImages(request, { maxImages: settings.maxImages }));
     if (uses.length === 0) return { outcome: { ...allowAnswer(request.uid), request } };
     return { request, uses };
   } catch (error) {

@@ -89,11 +89,24 @@ export class Evaluator implements ImageEvaluator {
   async evaluate(images: readonly ImageUse[], request: ReviewRequest, signal: AbortSignal): Promise<readonly ImageDecision[]> {
     const byImage = new Map<string, Promise<Omit<ImageDecision, 'use'>>>();
     const limit = limiter(this.options.concurrency ?? 8);
-    const credentials = await this.credentialsFor(request, signal);
+    // Policies are matched before anything is asked of anyone: an image no policy covers gets
+    // the no-match answer with no I/O, not even a read of the pod's pull secrets.
+    const covered = images.some((use) => this.covers(use.image, request));
+    const credentials = covered ? await this.credentialsFor(request, signal) : SHARED;
     for (const use of images) {
       if (!byImage.has(use.image)) byImage.set(use.image, limit(() => this.decideImage(use.image, request, credentials, signal)));
     }
     return Promise.all(images.map(async (use) => ({ use, ...(await byImage.get(use.image)!) })));
+  }
+
+  /**
+   * Whether a policy applicable in the request's namespace covers the image: only then does
+   * sigward resolve, pin or look up anything for it (DESIGN §3 "Scope"). A reference that does
+   * not parse is covered by none.
+   */
+  covers(image: string, request: ReviewRequest): boolean {
+    const ref = tryParse(image);
+    return ref !== undefined && this.matching(ref, request).length > 0;
   }
 
   /** The synchronous fast path: every answer from cache, or undefined to take the slow path. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { compileSelector, matchPolicies, parsePolicy, type CompiledPolicy, type LabelSelector } from '../../src/policy/index.js';
+import { compileSelector, matchPolicies, namedRegistries, parsePolicy, type CompiledPolicy, type LabelSelector } from '../../src/policy/index.js';
 import { parseReference } from '../../src/reference/index.js';
 
 const COSIGN_PUB = readFileSync(new URL('../fixtures/legacy/containers-image/cosign.pub', import.meta.url), 'utf8');
@@ -97,5 +97,15 @@ describe('matchPolicies', () => {
     for (const ref of ['nginx', 'docker.io/library/nginx:1', 'index.docker.io/nginx', 'registry-1.docker.io/library/nginx@sha256:' + 'a'.repeat(64)]) {
       expect(names(matchPolicies([hub], image(ref), 'default', {}))).toEqual(['hub']);
     }
+  });
+});
+
+describe('namedRegistries', () => {
+  it('lists the registries globs name literally, normalized, and none for wildcards', () => {
+    const policies = [
+      compiled('ClusterImagePolicy', 'a', ['quay.io/acme/**', 'Docker.io/library/nginx']),
+      compiled('ClusterImagePolicy', 'b', ['**', '*.example.com/app', 'registry.example.com:5000/x/*']),
+    ];
+    expect([...namedRegistries(policies)].sort()).toEqual(['docker.io', 'quay.io', 'registry.example.com:5000']);
   });
 });

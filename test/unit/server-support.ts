@@ -13,6 +13,8 @@ export interface Script {
   resolveDigest?: (image: string, request: ReviewRequest, signal: AbortSignal) => Promise<string>;
   evaluateCached?: (images: readonly ImageUse[], request: ReviewRequest) => readonly ImageDecision[] | undefined;
   resolveDigestCached?: (image: string, request: ReviewRequest) => string | undefined;
+  /** Which images some policy covers; every image when not scripted. */
+  covers?: (image: string, request: ReviewRequest) => boolean;
   ready?: boolean;
 }
 
@@ -38,6 +40,7 @@ export function scriptedEvaluator(script: Script = {}): ScriptedEvaluator {
       return script.resolveDigest(image, request, signal);
     },
     ready: () => evaluator.readyNow,
+    covers: (image, request) => script.covers?.(image, request) ?? true,
     ...(script.evaluateCached !== undefined ? { evaluateCached: script.evaluateCached } : {}),
     ...(script.resolveDigestCached !== undefined ? { resolveDigestCached: script.resolveDigestCached } : {}),
   };

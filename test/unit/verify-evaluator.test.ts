@@ -218,3 +218,33 @@ describe('decideUnfinished', () => {
     expect(evaluator.decideUnfinished(`${REPO.name}:v1`, request, 'timed out').digest).toBe(shared);
   });
 });
+
+describe('when no policy covers an image', () => {
+  it('answers --no-match without reading the pod\'s credentials or asking any registry', async () => {
+    const registry = new MemoryRegistry();
+    const digests = new TtlCache<string, string>({ max: 100, ttlMs: 60_000 });
+    const verdicts = new TtlCache<string, readonly AuthorityVerdict[]>({ max: 100, ttlMs: 60_000 });
+    let credentialReads = 0;
+    const credentials = { provider: undefined, scope: 'pod-secrets' };
+    const evaluator = new Evaluator({
+      verifier: new Verifier({ registry, digests }),
+      policies: { policies: () => policies(), ready: () => true },
+      noMatch: 'allow',
+      digests,
+      verdicts,
+      credentials: { forReview: () => { credentialReads++; return Promise.resolve(credentials); }, peek: () => credentials },
+      scopedVerifier: () => new Verifier({ registry, digests }),
+    });
+    const uncovered = 'other.example.com/tenant/app:v1';
+    expect(evaluator.covers(uncovered, request)).toBe(false);
+    const [decision] = await evaluator.evaluate([use(uncovered)], request, never);
+    expect(decision?.action).toBe('allow');
+    expect({ credentialReads, manifests: registry.manifestRequests.length }).toEqual({ credentialReads: 0, manifests: 0 });
+    // The positive control: a covered image reads them and asks the registry.
+    pushImage(registry, 'v1', true);
+    expect(evaluator.covers(`${REPO.name}:v1`, request)).toBe(true);
+    await evaluator.evaluate([use(`${REPO.name}:v1`)], request, never);
+    expect(credentialReads).toBe(1);
+    expect(registry.manifestRequests.length).toBeGreaterThan(0);
+  });
+});
