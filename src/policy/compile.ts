@@ -13,12 +13,11 @@ import { type PolicyOptions, validatePolicy } from './validate.js';
  * `secretRef` read now through `options.resolveKey`). Throws a PolicyError (POLICY_INVALID)
  * when trust material cannot be loaded, for instance when a Secret changed since validation.
  *
- * The identity is the cache key for verdicts under this policy: `uid:generation:<trust ids>` for
- * a custom resource (the apiserver bumps generation on every spec edit; the key ids and trusted
- * root digests change when a referenced Secret is rotated, which does not touch the
- * generation), else the sha256 of the canonical JSON of the spec (keyless identities, Rekor
- * keys and inline roots included) and the trust ids. Either way an edited policy is a new cache
- * key at once.
+ * The identity is the cache key for verdicts under this policy: the sha256 of the canonical JSON
+ * of the spec (keyless identities, Rekor keys and inline roots included) and the trust ids (key
+ * ids and trusted root digests, which change when a referenced Secret is rotated without the
+ * generation moving), prefixed with `uid:generation:` for a custom resource. An edited policy is
+ * a new cache key at once.
  */
 export function compilePolicy(spec: PolicySpec, options: KeyOptions = {}): CompiledPolicy {
   const compiled = spec.authorities.map((authority, i) => compileAuthority(authority, `spec.authorities[${i}]`, options));
@@ -44,13 +43,16 @@ export function parsePolicy(doc: unknown, where: string, options: PolicyOptions 
   return compilePolicy(validatePolicy(doc, where, options), options);
 }
 
+/**
+ * Always a hash of the whole spec and the trust material; for a custom resource prefixed with
+ * uid and generation. The hash is never left out: two policy files may carry the same
+ * `metadata.uid` and `generation` (copied, or made up) and must still not share verdicts.
+ */
 function identityOf(spec: PolicySpec, trust: readonly string[]): string {
-  if (spec.uid !== undefined && spec.generation !== undefined) {
-    return `${spec.uid}:${spec.generation}:${sha256(trust.join(',')).slice(0, 16)}`;
-  }
   const { kind, name, namespace, images, mode, threshold, namespaceSelector, authorities } = spec;
   const content = { kind, name, namespace, images, mode, threshold, namespaceSelector, authorities, keyIds: trust };
-  return `sha256:${sha256(canonicalJson(content))}`;
+  const digest = `sha256:${sha256(canonicalJson(content))}`;
+  return spec.uid !== undefined && spec.generation !== undefined ? `${spec.uid}:${spec.generation}:${digest}` : digest;
 }
 
 function sha256(text: string): string {

@@ -18,7 +18,8 @@ const SEVERITY: Record<ImageAction, number> = { allow: 0, audit: 1, warn: 2, den
  * Folds verdicts into the decision for one image (DESIGN.md §2): a policy passes when at least
  * `threshold` of its authorities verified; every matching policy must pass (AND). When some
  * fail, the most severe of their modes decides: a failing enforce policy denies, warn admits
- * with warnings, audit admits and records. No matching policy: the `--no-match` answer.
+ * with warnings, audit admits and records. No matching policy: the `--no-match` answer; only
+ * ImagePolicies matching: their requirements and the `--no-match` answer, the stricter decides.
  */
 export function decide(evaluations: readonly PolicyVerdicts[], options: DecideOptions = {}): ImageDecision {
   if (evaluations.length === 0) {
@@ -27,13 +28,18 @@ export function decide(evaluations: readonly PolicyVerdicts[], options: DecideOp
   }
   const results = evaluations.map(({ policy, verdicts }) => evaluatePolicy(policy, verdicts));
   const failing = results.filter((result) => !result.passed);
-  const actions = failing.map((result) => failureAction(result.mode));
-  const action = actions.reduce<ImageAction>((worst, a) => (SEVERITY[a] > SEVERITY[worst] ? a : worst), 'allow');
-  const reasons = failing
-    .map((result, i) => ({ result, severity: SEVERITY[actions[i]!] }))
-    .sort((a, b) => b.severity - a.severity)
-    .map(({ result }) => result.message);
-  return { action, matched: true, passed: failing.length === 0, results, reasons };
+  const causes = failing.map((result) => ({ action: failureAction(result.mode), message: result.message }));
+  // A namespaced ImagePolicy only adds requirements: whether an image is covered at all is the
+  // cluster's decision, so without a matching ClusterImagePolicy the --no-match answer stands
+  // beside whatever the ImagePolicies say (DESIGN §2 "Who may decide what").
+  if (!evaluations.some(({ policy }) => policy.kind === 'ClusterImagePolicy')) {
+    const noMatch = options.noMatch ?? 'deny';
+    const action = noMatchAction(noMatch);
+    if (action !== 'allow') causes.push({ action, message: `no ClusterImagePolicy matches the image (--no-match ${noMatch}); an ImagePolicy only adds requirements` });
+  }
+  const action = causes.reduce<ImageAction>((worst, cause) => (SEVERITY[cause.action] > SEVERITY[worst] ? cause.action : worst), 'allow');
+  const reasons = [...causes].sort((a, b) => SEVERITY[b.action] - SEVERITY[a.action]).map((cause) => cause.message);
+  return { action, matched: true, passed: causes.length === 0, results, reasons };
 }
 
 /**

@@ -46,6 +46,9 @@ function subjectMatcher(authority: KeylessAuthority): (subject: string) => boole
  */
 export function subjectPattern(subjectRegExp: string): RegExp {
   try {
+    // Compiled alone first: a pattern that only parses once wrapped (`a)|(.*`) would close the
+    // anchoring group itself and match anything.
+    new RegExp(subjectRegExp, 'u');
     return new RegExp(`^(?:${subjectRegExp})$`, 'u');
   } catch (err) {
     throw new SigwardError('POLICY_INVALID', `subjectRegExp is not a regular expression: ${subjectRegExp}`, { cause: err });

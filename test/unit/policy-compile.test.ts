@@ -89,13 +89,23 @@ describe('compilePolicy', () => {
       expect(new Set([base, ...identities]).size).toBe(edits.length + 1);
     });
 
+    it('keeps two policy files apart that carry the same uid and generation', () => {
+      const first = clusterDoc();
+      first.metadata = { name: 'acme-release', uid: 'copied', generation: 1 };
+      const second = clusterDoc();
+      second.metadata = { name: 'acme-release', uid: 'copied', generation: 1 };
+      // The same key: only the spec tells them apart.
+      second.spec.images = [{ glob: '**' }];
+      expect(parsePolicy(first, WHERE).identity).not.toBe(parsePolicy(second, WHERE).identity);
+    });
+
     it('uses uid and generation when the apiserver gave them, and still changes when a Secret is rotated', () => {
       const doc = clusterDoc();
       doc.metadata = { name: 'acme-release', uid: '6f1c', generation: 4 };
       doc.spec.authorities[0].key = { secretRef: { name: 'k', namespace: 'sigward-system', key: 'cosign.pub' } };
       const before = parsePolicy(doc, WHERE, { resolveKey: () => COSIGN_PUB }).identity;
       const after = parsePolicy(doc, WHERE, { resolveKey: () => COSIGN2_PUB }).identity;
-      expect(before).toMatch(/^6f1c:4:[0-9a-f]{16}$/);
+      expect(before).toMatch(/^6f1c:4:sha256:[0-9a-f]{64}$/);
       expect(after).toMatch(/^6f1c:4:/);
       expect(after).not.toBe(before);
     });

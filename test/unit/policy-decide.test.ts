@@ -172,3 +172,37 @@ describe('the reason for a failing authority', () => {
     expect(reason).toMatch(/authority release: NO_SIGNATURES none; REGISTRY_DENIED no$/);
   });
 });
+
+describe('when only a namespaced ImagePolicy matches', () => {
+  function imagePolicy(mode: PolicyMode): CompiledPolicy {
+    return parsePolicy(
+      {
+        apiVersion: 'sigward.dev/v1alpha1',
+        kind: 'ImagePolicy',
+        metadata: { name: 'tenant', namespace: 'team-a' },
+        spec: { images: [{ glob: '**' }], mode, authorities: [{ name: 'release', key: { data: KEYS.release } }] },
+      },
+      'policies.yaml (ImagePolicy team-a/tenant)',
+    );
+  }
+
+  // [--no-match, tenant's verdict, action]: the tenant's own key never turns the no-match answer into an allow.
+  it.each<['deny' | 'warn' | 'allow', 'ok' | 'fail', ImageAction]>([
+    ['deny', 'ok', 'deny'],
+    ['deny', 'fail', 'deny'],
+    ['warn', 'ok', 'warn'],
+    ['warn', 'fail', 'deny'],
+    ['allow', 'ok', 'allow'],
+    ['allow', 'fail', 'deny'],
+  ])('under --no-match %s with a verdict %s it decides %s', (noMatch, verdict, action) => {
+    const decision = decide([{ policy: imagePolicy('enforce'), verdicts: [verdict === 'ok' ? ok('release') : fail('release')] }], { noMatch });
+    expect(decision.action).toBe(action);
+    if (noMatch !== 'allow') expect(decision.reasons.join(' ')).toContain(`no ClusterImagePolicy matches the image (--no-match ${noMatch})`);
+  });
+
+  it('adds its requirements to a ClusterImagePolicy that matches too', () => {
+    const decision = decide([{ policy: policy('acme', 'enforce', 1), verdicts: [ok('release')] }, { policy: imagePolicy('enforce'), verdicts: [fail('release')] }]);
+    expect(decision.action).toBe('deny');
+    expect(decision.reasons).toHaveLength(1);
+  });
+});

@@ -92,6 +92,13 @@ describe('keyless and Rekor authorities in a policy', () => {
       ]);
     });
 
+    it('rejects a subjectRegExp that parses only once anchored, which would match any subject', () => {
+      const escaping = 'https://github.com/acme/.*/v.*)|(.*';
+      expect(problemsOf(policyDoc(keyless({ issuer: CODY.issuer, subjectRegExp: escaping })))).toEqual([
+        `spec.authorities[0].keyless.subjectRegExp: not a valid regular expression: ${JSON.stringify(escaping)}`,
+      ]);
+    });
+
     it('asks for exactly one of subject and subjectRegExp, and for the issuer', () => {
       expect(problemsOf(policyDoc(keyless({ ...CODY, subjectRegExp: '.*' }), keyless({ issuer: '' }, undefined, { name: 'two' })))).toEqual([
         'spec.authorities[0].keyless: exactly one of subject, subjectRegExp (found both)',
@@ -157,7 +164,7 @@ describe('keyless and Rekor authorities in a policy', () => {
       doc.metadata = { name: 'acme', uid: '6f1c', generation: 3 };
       const identity = (root: string) => compilePolicy(validatePolicy(doc, 'cr', { resolveKey: () => root }), { resolveKey: () => root }).identity;
       const before = identity(fixtureText(PUBLIC_GOOD));
-      expect(before).toMatch(/^6f1c:3:[0-9a-f]{16}$/);
+      expect(before).toMatch(/^6f1c:3:sha256:[0-9a-f]{64}$/);
       expect(identity(fixtureText(`${ATTESTATION}/trusted_root_pgi.json`))).not.toBe(before);
     });
   });
