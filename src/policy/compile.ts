@@ -4,6 +4,7 @@ import { compileGlob } from './glob.js';
 import type { KeyOptions } from './keys.js';
 import { policyInvalid } from './problems.js';
 import { compileSelector } from './selector.js';
+import type { Authority } from '../verify/types.js';
 import type { CompiledPolicy, PolicySpec } from './types.js';
 import { type PolicyOptions, validatePolicy } from './validate.js';
 
@@ -24,6 +25,8 @@ export function compilePolicy(spec: PolicySpec, options: KeyOptions = {}): Compi
   const problems = compiled.flatMap((result) => ('problems' in result ? result.problems : []));
   const authorities = compiled.flatMap((result) => ('authority' in result ? [result] : []));
   if (problems.length > 0 || authorities.length !== compiled.length) throw policyInvalid(spec.source, problems);
+  const duplicates = duplicateSigners(authorities);
+  if (duplicates.length > 0) throw policyInvalid(spec.source, duplicates);
   return {
     kind: spec.kind,
     name: spec.name,
@@ -36,6 +39,31 @@ export function compilePolicy(spec: PolicySpec, options: KeyOptions = {}): Compi
     namespaceSelector: compileSelector(spec.namespaceSelector),
     source: spec.source,
   };
+}
+
+/**
+ * Authorities that trust the same signer for the same thing: the same key (by its SPKI digest,
+ * so two spellings of one PEM are one key) or the same keyless identity under the same trusted
+ * root, asking for the same attestation or for plain signatures alike. A threshold counts
+ * authorities, so such a pair would let one signature count twice.
+ */
+function duplicateSigners(authorities: readonly { readonly authority: Authority; readonly trust: readonly string[] }[]): string[] {
+  const first = new Map<string, number>();
+  const problems: string[] = [];
+  authorities.forEach(({ authority, trust }, index) => {
+    // A keyless authority's trust ids name its trusted root by digest: one identity under two roots is two signers.
+    const signer = authority.keyless === undefined
+      ? `key ${authority.key.id}`
+      : `keyless ${JSON.stringify([authority.keyless.issuer, authority.keyless.subject ?? null, authority.keyless.subjectRegExp ?? null, trust])}`;
+    const id = `${signer} for ${authority.attestation?.predicateType ?? 'signatures'}`;
+    const earlier = first.get(id);
+    if (earlier === undefined) first.set(id, index);
+    else {
+      const what = authority.keyless === undefined ? `the same key (${authority.key.id.slice(0, 12)})` : 'the same keyless identity';
+      problems.push(`spec.authorities[${index}]: ${what} as spec.authorities[${earlier}]; a threshold counts distinct signers, so each authority needs its own key or identity`);
+    }
+  });
+  return problems;
 }
 
 /** validatePolicy then compilePolicy: a document as read from a file or the apiserver. */

@@ -111,3 +111,33 @@ describe('compilePolicy', () => {
     });
   });
 });
+
+describe('authorities that trust one signer', () => {
+  /** The same key, written another way: no trailing newline and CRLF line ends. */
+  const respelled = COSIGN_PUB.trim().split('\n').join('\r\n');
+
+  it('refuses two authorities holding one key, however the PEM is spelled, naming both', () => {
+    const doc = clusterDoc();
+    doc.spec.threshold = 2;
+    doc.spec.authorities = [{ name: 'release', key: { data: COSIGN_PUB } }, { name: 'qa', key: { data: respelled } }];
+    expect(problemsOf(() => parsePolicy(doc, WHERE))).toEqual([
+      expect.stringMatching(/^spec\.authorities\[1\]: the same key \([0-9a-f]{12}\) as spec\.authorities\[0\]; a threshold counts distinct signers/),
+    ]);
+  });
+
+  it('allows one key in two authorities that ask for different attestations', () => {
+    const doc = clusterDoc();
+    doc.spec.threshold = 2;
+    doc.spec.authorities = [
+      { name: 'slsa', key: { data: COSIGN_PUB }, attestations: [{ predicateType: 'https://slsa.dev/provenance/v1' }] },
+      { name: 'sbom', key: { data: COSIGN_PUB }, attestations: [{ predicateType: 'https://spdx.dev/Document' }] },
+    ];
+    expect(parsePolicy(doc, WHERE).authorities).toHaveLength(2);
+  });
+
+  it('allows two different keys', () => {
+    const doc = clusterDoc();
+    doc.spec.authorities = [{ name: 'release', key: { data: COSIGN_PUB } }, { name: 'qa', key: { data: COSIGN2_PUB } }];
+    expect(parsePolicy(doc, WHERE).authorities).toHaveLength(2);
+  });
+});
