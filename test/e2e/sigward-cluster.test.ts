@@ -197,6 +197,36 @@ describe('sigward serve --watch-crds in a cluster', () => {
     });
   });
 
+  describe('when a pod admitted before enforcement runs an unsigned image', () => {
+    it('can be relabelled, and deleted through its finalizer, once the policy enforces', async () => {
+      const name = `legacy-${++podCount}`;
+      const legacy = JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: APPS, finalizers: ['example.com/hold'] },
+        spec: { containers: [{ name: 'app', image: images.unsigned.reference }] },
+      });
+      await kubectl(['patch', 'clusterimagepolicy', 'acme', '--type=merge', '-p', JSON.stringify({ spec: { mode: 'audit' } })]);
+      await eventually('audit mode in force', async () => ((await cluster.kubectl(['create', '-f', '-'], { stdin: legacy })).code === 0 ? true : undefined), 5000);
+      await kubectl(['patch', 'clusterimagepolicy', 'acme', '--type=merge', '-p', JSON.stringify({ spec: { mode: 'enforce' } })]);
+      await eventually('enforce mode in force', async () => ((await createPod(images.unsigned.reference)).code !== 0 ? true : undefined), 5000);
+
+      // A metadata change is not a new image: it is admitted, and the image is not rewritten.
+      const imageOf = (): Promise<string> => kubectl(['get', 'pod', name, '-n', APPS, '-o', 'jsonpath={.spec.containers[0].image}']);
+      const running = await imageOf();
+      const labelled = await cluster.kubectl(['label', 'pod', name, '-n', APPS, 'tier=legacy']);
+      expect({ code: labelled.code, stderr: labelled.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(await imageOf()).toBe(running);
+      // Changing the image is judged, and refused.
+      const swapped = await cluster.kubectl(['set', 'image', `pod/${name}`, '-n', APPS, `app=${images.unsigned.repository}:other`]);
+      expect(swapped.code).not.toBe(0);
+      expect(swapped.stderr).toContain('denied the request');
+
+      await kubectl(['delete', 'pod', name, '-n', APPS, '--wait=false']);
+      const released = await cluster.kubectl(['patch', 'pod', name, '-n', APPS, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      expect({ code: released.code, stderr: released.stderr }).toEqual({ code: 0, stderr: '' });
+      await eventually('the pod to be gone', async () => ((await cluster.kubectl(['get', 'pod', name, '-n', APPS])).code !== 0 ? true : undefined), 10_000);
+    });
+  });
+
   describe('when an edit is valid to the API server but not to sigward', () => {
     it('says Ready=False with the reason and keeps enforcing the last good version', async () => {
       const broken = [{ op: 'replace', path: '/spec/authorities/0/key/data', value: 'not a public key' }];
