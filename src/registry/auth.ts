@@ -111,7 +111,9 @@ export class Authenticator {
   private async fetchToken(ctx: CallContext, challenge: Challenge, identity: Identity, key: string): Promise<Authorization> {
     const tokenCtx: CallContext = { ...ctx, what: `token for ${ctx.what}` };
     const realm = this.checkedRealm(tokenCtx, challenge.params.realm ?? '');
-    const reply = await this.transport.send(tokenCtx, tokenRequest(tokenCtx, realm, challenge, identity));
+    // A realm on a host other than the registry's may only be reached at public addresses.
+    const publicOnly = realm.hostname !== new URL(`http://${apiHost(ctx.repo.registry)}`).hostname;
+    const reply = await this.transport.send(tokenCtx, { ...tokenRequest(tokenCtx, realm, challenge, identity), publicOnly });
     if (TOKEN_REFUSALS.has(reply.status)) return REJECTED;
     if (reply.status < 200 || reply.status >= 300) throw statusError(tokenCtx, reply.status);
     const issued = parseTokenResponse(reply.body, subject(tokenCtx));

@@ -40,6 +40,9 @@ export function deadlineExceeded(ctx: CallContext, cause?: unknown): SigwardErro
  * are kept; neither ever holds request headers, so no credential can leak through them. */
 export function classifyFailure(err: unknown, ctx: CallContext, state: AbortState): Failure {
   if (err instanceof SigwardError) return { error: err, retryable: false, status: 'error' };
+  // sigward's own refusal from inside the connection (a realm that resolves to a private address).
+  const refusal = ownRefusal(err);
+  if (refusal !== undefined) return { error: new SigwardError(refusal.code, `${subject(ctx)}: ${refusal.message}`, { cause: err }), retryable: false, status: 'error' };
   if (ctx.signal?.aborted) return { error: deadlineExceeded(ctx, err), retryable: false, status: 'timeout' };
   if (state.timedOut) {
     const error = new SigwardError(
@@ -66,6 +69,15 @@ export function classifyFailure(err: unknown, ctx: CallContext, state: AbortStat
     return { error: new SigwardError('REGISTRY_UNREACHABLE', `${subject(ctx)}: connection lost (${detail})`, { cause: err }), retryable: true, status: 'error' };
   }
   return { error: new SigwardError('REGISTRY_ERROR', `${subject(ctx)}: request failed (${detail})`, { cause: err }), retryable: false, status: 'error' };
+}
+
+function ownRefusal(err: unknown): SigwardError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    if (current instanceof SigwardError) return current;
+    current = (current as ErrorLike).cause;
+  }
+  return undefined;
 }
 
 interface ErrorLike {

@@ -8,6 +8,7 @@ import { classifyFailure, deadlineExceeded, statusError, type Failure } from './
 import type { InsecureHosts } from './host.js';
 import { drain, LIMITS, readBody, type BodyLimit } from './limits.js';
 import { RETRYABLE_STATUS, retryDelayMs, sleep } from './retry.js';
+import { publicOnlyLookup, type HostResolver, type NetLookup } from './realm.js';
 import { HostLimiter } from './semaphore.js';
 
 export interface HttpRequest {
@@ -18,6 +19,11 @@ export interface HttpRequest {
   readonly body?: string;
   /** Cap for the body of a 2xx answer; without one, a 2xx body is drained and dropped. */
   readonly limit?: BodyLimit;
+  /**
+   * Connect only to public addresses, checked where the host resolves (a token realm on a host
+   * other than the registry's: see publicOnlyLookup). Kept across redirects.
+   */
+  readonly publicOnly?: boolean;
 }
 
 /** Response headers, looked up by case-insensitive name. */
@@ -41,6 +47,8 @@ export interface TransportOptions {
   readonly maxRetries: number;
   readonly maxConcurrentPerHost: number;
   readonly onRequest: ((event: RegistryEvent) => void) | undefined;
+  /** How token realm hosts are resolved for the public-address check; the system resolver by default. */
+  readonly resolveHost?: HostResolver | undefined;
 }
 
 type Attempt = { readonly ok: true; readonly reply: HttpReply } | { readonly ok: false; readonly failure: Failure };
@@ -51,26 +59,30 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
  * covering headers and body, bounded retries, and manual redirects. */
 export class Transport {
   private readonly agent: Agent;
+  private readonly publicAgent: Agent;
   private readonly limiter: HostLimiter;
 
   constructor(private readonly options: TransportOptions) {
     const extra = options.caCertificates;
-    this.agent = new Agent({
+    const agent = (lookup?: NetLookup): Agent => new Agent({
       connect: {
         // Extra CAs are added to, never substituted for, the public roots; TLS < 1.2 is refused.
         ...(extra.length > 0 ? { ca: [...tls.rootCertificates, ...extra] } : {}),
         minVersion: 'TLSv1.2',
         rejectUnauthorized: true,
+        ...(lookup !== undefined ? { lookup } : {}),
       },
       connectTimeout: options.timeoutMs,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
+    this.agent = agent();
+    this.publicAgent = agent(publicOnlyLookup(options.resolveHost));
     this.limiter = new HostLimiter(options.maxConcurrentPerHost);
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.agent.close(), this.publicAgent.close()]);
   }
 
   /** Sends a request and follows redirects for GET and HEAD. The Authorization header is
@@ -137,7 +149,7 @@ export class Transport {
         body: request.body ?? null,
         redirect: 'manual',
         signal: controller.signal,
-        dispatcher: this.agent,
+        dispatcher: request.publicOnly === true ? this.publicAgent : this.agent,
       });
       answered = true;
       this.report(ctx, String(res.status));

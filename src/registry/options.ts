@@ -3,6 +3,7 @@ import { SigwardError } from '../errors.js';
 import type { CredentialProvider, RegistryClientOptions, RegistryEvent } from './types.js';
 import { InsecureHosts, isHostPort } from './host.js';
 import { DEFAULTS } from './limits.js';
+import type { HostResolver } from './realm.js';
 
 /** RegistryClientOptions with defaults filled in and every value checked. */
 export interface Settings {
@@ -15,6 +16,7 @@ export interface Settings {
   readonly maxManifestBytes: number;
   readonly maxBlobBytes: number;
   readonly onRequest: ((event: RegistryEvent) => void) | undefined;
+  readonly resolveHost: HostResolver | undefined;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -40,6 +42,7 @@ export function checkOptions(options: RegistryClientOptions): Settings {
     maxManifestBytes: integer('maxManifestBytes', DEFAULTS.maxManifestBytes, 1),
     maxBlobBytes: integer('maxBlobBytes', DEFAULTS.maxBlobBytes, 1),
     onRequest: options.onRequest,
+    resolveHost: options.resolveHost,
   };
   if (problems.length > 0) throw new SigwardError('CONFIG_INVALID', `registry options: ${problems.join('; ')}`);
   return settings;

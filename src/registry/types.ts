@@ -1,4 +1,5 @@
 import type { Repository } from '../reference/types.js';
+import type { HostResolver } from './realm.js';
 
 /** An OCI content descriptor, as parsed from registry JSON (narrowed, size-checked). */
 export interface Descriptor {
@@ -52,6 +53,8 @@ export interface RegistryClientOptions {
   readonly maxBlobBytes?: number;
   /** Called once per HTTP response or failure (metrics). */
   readonly onRequest?: (event: RegistryEvent) => void;
+  /** Resolves token realm hosts for the public-address check (tests give a fixed table). */
+  readonly resolveHost?: HostResolver;
 }
 
 /** The only HTTP client of sigward; see registry/client.ts. */

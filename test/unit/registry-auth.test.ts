@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type http from 'node:http';
 import { createLogger } from '../../src/log.js';
 import type { Credential, CredentialProvider } from '../../src/registry/index.js';
+import { publicOnlyLookup } from '../../src/registry/realm.js';
 import {
   cleanup, clientFor, fixture, repoAt, serve, sha256, SIGNATURE_MANIFEST, thrown, type ScriptedServer,
 } from './registry-server.js';
@@ -237,6 +238,54 @@ describe('token realm check (SSRF guard)', () => {
       });
     });
   }
+});
+
+describe('token realm on a host name that resolves to a private address', () => {
+  /** A resolver for tests: the names given, nothing else. */
+  const resolving = (table: Record<string, string>) => (hostname: string) =>
+    table[hostname] === undefined ? Promise.reject(new Error(`ENOTFOUND ${hostname}`)) : Promise.resolve([{ address: table[hostname], family: 4 }]);
+
+  it('refuses to connect there, sending it neither credentials nor anything else', async () => {
+    const auth = await tokenServer();
+    const port = auth.host.split(':')[1]!;
+    const registry = await bearerRegistry(() => `http://internal-auth.example:${port}/token`);
+    const client = clientFor([registry.host, `internal-auth.example:${port}`], {
+      credentials: only(registry.host, basic('dave', PASSWORD, 'config')),
+      resolveHost: resolving({ 'internal-auth.example': '127.0.0.1' }),
+    });
+    const err = await thrown(() => client.getManifest(repoAt(registry.host), 'latest'));
+    expect(err.code).toBe('REGISTRY_AUTH');
+    expect(err.message).toContain('token realm host internal-auth.example resolves to 127.0.0.1, not a public address');
+    expect(auth.requests).toHaveLength(0);
+  });
+
+  it('reaches the same token server when the realm is on the registry\'s own host (the positive control)', async () => {
+    const auth = await tokenServer();
+    const registry = await bearerRegistry(() => `http://${auth.host}/token`);
+    const client = clientFor([registry.host, auth.host], { resolveHost: resolving({}) });
+    await client.getManifest(repoAt(registry.host), 'latest');
+    expect(auth.requests).toHaveLength(1);
+  });
+});
+
+describe('publicOnlyLookup', () => {
+  const lookup = (addresses: { address: string; family: number }[], all = false) =>
+    new Promise<{ err: Error | null; address: unknown }>((resolve) => {
+      publicOnlyLookup(() => Promise.resolve(addresses))('realm.example', { all }, (err, address) => { resolve({ err, address }); });
+    });
+
+  it('hands the socket the public address it checked', async () => {
+    expect(await lookup([{ address: '203.0.113.9', family: 4 }])).toEqual({ err: null, address: '203.0.113.9' });
+    expect((await lookup([{ address: '2001:db8::1', family: 6 }], true)).address).toEqual([{ address: '2001:db8::1', family: 6 }]);
+  });
+
+  it.each(['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', 'fe80::1', '::ffff:192.168.1.1', '100.64.0.1'])(
+    'refuses a name that resolves to %s, even beside a public address',
+    async (internal) => {
+      const { err } = await lookup([{ address: '203.0.113.9', family: 4 }, { address: internal, family: internal.includes(':') ? 6 : 4 }]);
+      expect(err?.message).toContain(`resolves to ${internal}`);
+    },
+  );
 });
 
 describe('secrets in messages', () => {
