@@ -335,7 +335,14 @@ describe('sigward serve --watch-crds in a cluster', () => {
     it('records nothing for a dry run', async () => {
       const dry = await createPod(images.auditedBad.reference, { prefix: 'audited-dry', dryRun: true });
       expect(dry.code).toBe(0);
-      await sleep(3000);
+      // The event to wait for: a real pod with the same image, created after the dry run, gets its
+      // Event; the dry run's would have been recorded before it.
+      const real = await createPod(images.auditedBad.reference, { prefix: 'audited-after-dry' });
+      expect(real.code).toBe(0);
+      await eventually('the real pod\'s Event', async () => {
+        const seen = await kubectl(['get', 'events', '-n', APPS, '--field-selector', `involvedObject.name=${real.name}`, '-o', 'name']);
+        return seen.trim() === '' ? undefined : true;
+      });
       const events = await kubectl(['get', 'events', '-n', APPS, '--field-selector', `involvedObject.name=${dry.name}`, '-o', 'name']);
       expect(events.trim()).toBe('');
       const report = await kubectl(['get', 'policyreports.wgpolicyk8s.io', 'sigward', '-n', APPS, '-o', 'json']);

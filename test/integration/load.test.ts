@@ -70,6 +70,8 @@ interface LoadResult {
   readonly answered: number;
   readonly errors: string[];
   readonly elapsedMs: number;
+  /** The most a review was sent after its slot: workers fall behind only while answers are slow. */
+  readonly maxLagMs: number;
   readonly rssAtFiveSecondsKb: number;
   readonly rssAtEndKb: number;
 }
@@ -83,6 +85,7 @@ async function runLoad(): Promise<LoadResult> {
   const started = performance.now();
   let next = 0;
   let answered = 0;
+  let maxLagMs = 0;
   let rssAtFiveSecondsKb = 0;
   const sampler = sleep(5000).then(() => { rssAtFiveSecondsKb = residentKb(serve.pid); });
   const worker = async (): Promise<void> => {
@@ -90,6 +93,7 @@ async function runLoad(): Promise<LoadResult> {
       const due = started + (slot * 1000) / RATE_PER_SECOND;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
+      else maxLagMs = Math.max(maxLagMs, -wait);
       const entry = mix[slot % mix.length];
       if (entry === undefined) throw new Error('empty image mix');
       const request = createReview(KINDS[slot % KINDS.length] ?? 'Pod', entry.image);
@@ -106,7 +110,7 @@ async function runLoad(): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   await sampler;
-  return { answered, errors, elapsedMs: performance.now() - started, rssAtFiveSecondsKb, rssAtEndKb: residentKb(serve.pid) };
+  return { answered, errors, elapsedMs: performance.now() - started, maxLagMs, rssAtFiveSecondsKb, rssAtEndKb: residentKb(serve.pid) };
 }
 
 describe('when serve answers 200 reviews/s for 30 s over 16 keep-alive connections', () => {
@@ -126,9 +130,11 @@ describe('when serve answers 200 reviews/s for 30 s over 16 keep-alive connectio
     expect({ answered: result.answered, errors: result.errors.slice(0, 5), errorCount: result.errors.length }).toEqual({ answered: TOTAL, errors: [], errorCount: 0 });
   });
 
-  it('kept the pace (the load ran for about 30 s, not in a burst)', () => {
-    expect(result.elapsedMs).toBeGreaterThanOrEqual(DURATION_MS - 100);
-    expect(result.elapsedMs).toBeLessThan(DURATION_MS * 2);
+  it('kept the pace: no review was sent a second late for want of a free connection', () => {
+    // 16 connections at 200/s leave each 80 ms per review; a slot is sent late only when every
+    // connection is still waiting for an answer, so the lag is what slow answers cost.
+    expect(result.maxLagMs).toBeLessThan(1000);
+    expect(result.elapsedMs).toBeLessThan(DURATION_MS + 1000);
   });
 
   it('keeps resident memory flat from 5 s to the end', () => {
