@@ -95,6 +95,7 @@ export const SERVE_FLAGS = {
   host: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'client-ca': { type: 'string' },
   'metrics-port': { type: 'string' },
   'no-match': { type: 'string' },
   'webhook-timeout': { type: 'string' },
@@ -109,6 +110,8 @@ export interface ServeConfig {
   readonly port: number;
   readonly host: string | undefined;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** `--client-ca`: only clients with a certificate from this CA get reviews answered. */
+  readonly clientCaFile: string | undefined;
   readonly metricsPort: number | null;
   readonly noMatch: 'deny' | 'warn' | 'allow';
   readonly webhookTimeoutSeconds: number;
@@ -162,6 +165,7 @@ export function serveConfig(values: Record<string, unknown>, env: Env): ServeCon
     port: parsePort(get('port'), 'port', 8443),
     host: get('host'),
     tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : undefined,
+    clientCaFile: get('client-ca'),
     metricsPort,
     noMatch: oneOf(get('no-match'), 'no-match', ['deny', 'warn', 'allow'] as const, 'deny'),
     webhookTimeoutSeconds: timeout,

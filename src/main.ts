@@ -115,6 +115,7 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     metricsPort: config.metricsPort,
     ...(config.host !== undefined ? { host: config.host, metricsHost: config.host } : {}),
     ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.clientCaFile !== undefined ? { clientCaFile: config.clientCaFile } : {}),
     webhookTimeoutSeconds: config.webhookTimeoutSeconds,
     mutateWorkloads: config.mutateWorkloads,
   }).catch(async (err: unknown) => {

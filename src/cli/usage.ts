@@ -3,7 +3,7 @@ export const CHECK_USAGE = 'sigward check --policy-file FILE [--policy-file FILE
 export const REPORT_USAGE = 'sigward report [--kubeconfig FILE] [--namespace NS] [--report-api openreports|wgpolicyk8s]';
 export const RESOLVE_USAGE = 'sigward resolve IMAGE [REGISTRY OPTIONS]';
 export const TRIANGULATE_USAGE = 'sigward triangulate IMAGE [--type signature|attestation] [REGISTRY OPTIONS]';
-export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--tls-cert FILE --tls-key FILE]
+export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--tls-cert FILE --tls-key FILE] [--client-ca FILE]
               [--metrics-port 9090|off] [--no-match deny|warn|allow] [--webhook-timeout SECONDS]
               [--mutate-workloads] [--watch-crds | --no-watch-crds] [--log-level LEVEL] [REGISTRY OPTIONS]
               with --watch-crds: [--kubeconfig FILE] [--pull-secret NAME] [--no-pull-secrets-across-namespaces]

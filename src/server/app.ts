@@ -1,3 +1,4 @@
+import type { TLSSocket } from 'node:tls';
 import express, { type Express, type Request, type Response } from 'express';
 import { decodeEnvelope, type ReviewEnvelope } from '../admission/decode.js';
 import type { AdmissionReviewResponse } from '../admission/response.js';
@@ -22,6 +23,8 @@ export interface AppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly state: ServerState;
+  /** Reviews are answered only for a client whose certificate the server's client CA verified. */
+  readonly clientCertificates?: boolean;
 }
 
 const MAX_LOGGED_DENIALS = 20;
@@ -64,6 +67,16 @@ function reviewRoute(webhook: Webhook, options: AppOptions) {
   const { state, logger, metrics } = options;
   return async (req: Request, res: Response): Promise<void> => {
     const startedAt = performance.now();
+    // The webhook is served by node:https only, so the socket is a TLS socket; read by field, not by class.
+    const socket = req.socket as unknown as Partial<Pick<TLSSocket, 'authorized' | 'authorizationError'>>;
+    if (options.clientCertificates === true && socket.authorized !== true) {
+      // Not the API server: no review is read, so a forged one cannot make sigward read Secrets.
+      const reason = socket.authorizationError ?? null;
+      logger.warn('review refused: no client certificate from --client-ca', { path: req.path, reason: reason === null ? 'none presented' : String(reason) });
+      metrics.recordAdmission({ operation: 'UNKNOWN', decision: 'unauthenticated', durationSeconds: seconds(startedAt) });
+      sendJson(res, 403, { error: 'CLIENT_CERTIFICATE_REQUIRED', message: 'reviews are answered only for a client certificate issued by the --client-ca' }, true);
+      return;
+    }
     state.inFlight += 1;
     res.once('close', () => {
       state.inFlight -= 1;

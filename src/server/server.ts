@@ -10,7 +10,7 @@ import { listen, startMetricsServer, type MetricsListener } from './metrics-serv
 import { Metrics } from './metrics.js';
 import { generateSelfSigned } from './self-signed.js';
 import { sigwardVersion } from '../version.js';
-import { loadTlsFiles, secureContextOptions, watchTlsFiles, type TlsFiles, type TlsPair } from './tls.js';
+import { loadClientCa, loadTlsFiles, secureContextOptions, watchTlsFiles, type TlsFiles, type TlsPair } from './tls.js';
 
 export interface ServerOptions {
   readonly evaluator: ImageEvaluator;
@@ -22,6 +22,11 @@ export interface ServerOptions {
   readonly port?: number;
   /** Certificate and key files, reloaded when they change; absent → a self-signed pair. */
   readonly tls?: TlsFiles;
+  /**
+   * `--client-ca`: PEM of the CA(s) whose client certificates may send reviews (the API server's,
+   * set up with an AdmissionConfiguration). Without it any client that reaches the port is answered.
+   */
+  readonly clientCaFile?: string;
   readonly tlsReloadIntervalMs?: number;
   /** Default 9090; `null` serves no metrics. */
   readonly metricsPort?: number | null;
@@ -57,6 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const deadline = deadlinePolicy(timeoutSeconds);
   const pair = await initialPair(options.tls, logger);
+  const clientCa = options.clientCaFile === undefined ? undefined : await loadClientCa(options.clientCaFile);
   const state: ServerState = { closing: false, inFlight: 0, onIdle: undefined };
   const app = createApp({
     settings: {
@@ -69,11 +75,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger,
     maxBodyBytes: options.maxBodyBytes ?? ADMISSION_LIMITS.maxBodyBytes,
     state,
+    clientCertificates: clientCa !== undefined,
   });
   // A request must arrive whole soon after the webhook timeout; slow senders are cut off.
   const requestTimeout = timeoutSeconds * 1000 + 5000;
+  // With a client CA a certificate is asked for but not required at the handshake: the kubelet's
+  // probes of /healthz and /readyz present none. The review routes refuse a client without one.
+  const clientAuth = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false };
   const server = createHttpsServer(
-    { ...secureContextOptions(pair), requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) },
+    { ...secureContextOptions(pair, clientCa), ...clientAuth, requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) },
     app,
   );
   const stopWatching =
@@ -83,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           intervalMs: options.tlsReloadIntervalMs ?? 5000,
           logger,
           apply: (next) => {
-            server.setSecureContext(secureContextOptions(next));
+            server.setSecureContext(secureContextOptions(next, clientCa));
           },
         });
   let metricsListener: MetricsListener | undefined;

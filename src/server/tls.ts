@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
@@ -19,8 +20,34 @@ export interface TlsFiles {
  * TLS 1.2 is the floor: the API server speaks 1.2 and 1.3, and older versions have no
  * cipher suites left that are safe to offer.
  */
-export function secureContextOptions(pair: TlsPair): SecureContextOptions {
-  return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' };
+export function secureContextOptions(pair: TlsPair, clientCa?: string): SecureContextOptions {
+  return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2', ...(clientCa !== undefined ? { ca: clientCa } : {}) };
+}
+
+/**
+ * Reads `--client-ca`: the PEM CA(s) whose client certificates may send reviews. Every block must
+ * parse, and at least one must be a CA: a file that trusts nothing would refuse the API server
+ * itself, and one that does not parse would only show up as refused reviews.
+ */
+export async function loadClientCa(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new SigwardError('FILE_UNREADABLE', `--client-ca: cannot read ${file}: ${describeError(cause)}`, { cause });
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new SigwardError('CONFIG_INVALID', `--client-ca: ${file} holds no PEM certificate`);
+  let cas = 0;
+  for (const [index, block] of blocks.entries()) {
+    try {
+      if (new X509Certificate(block).ca) cas++;
+    } catch (cause) {
+      throw new SigwardError('CONFIG_INVALID', `--client-ca: certificate ${index + 1} of ${file} does not parse`, { cause });
+    }
+  }
+  if (cas === 0) throw new SigwardError('CONFIG_INVALID', `--client-ca: ${file} holds no CA certificate (basicConstraints CA:TRUE)`);
+  return pem;
 }
 
 /** Reads both files and proves the key belongs to the certificate before serving with them. */

@@ -147,6 +147,19 @@ describe('optional features', () => {
     }
   });
 
+  it('passes webhook.clientCA to serve as --client-ca from a ConfigMap, and nothing of it by default', async () => {
+    const objects = await render(ci('client-ca'));
+    const pod = pick(objects, 'Deployment').spec.template.spec;
+    const args = pod.containers[0].args as string[];
+    expect(args.slice(args.indexOf('--client-ca'), args.indexOf('--client-ca') + 2)).toEqual(['--client-ca', '/client-ca/ca.crt']);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'client-ca', mountPath: '/client-ca', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'client-ca', configMap: { name: `${FULLNAME}-client-ca` } });
+    expect(pick(objects, 'ConfigMap', `${FULLNAME}-client-ca`).data['ca.crt']).toBe(valuesWith('client-ca-values.yaml').webhook.clientCA);
+    const plain = pick(await render([]), 'Deployment').spec.template.spec;
+    expect(plain.containers[0].args).not.toContain('--client-ca');
+    expect(plain.volumes.map((v: Tree) => v.name)).not.toContain('client-ca');
+  });
+
   it('renders policies from values as ClusterImagePolicies, and policy files as --policy-file mounts', async () => {
     const policies = (await render(ci('policies'))).filter((o) => o.kind === 'ClusterImagePolicy');
     expect(policies.map((p) => ({ name: p.metadata.name, spec: p.spec }))).toEqual(valuesWith('policies-values.yaml').policies);

@@ -4,7 +4,7 @@
  * so a test passes only when the client really verifies the chain (no "insecure" shortcut).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runChecked } from './process.js';
 import { toolPath } from './tools.js';
 
@@ -63,4 +63,30 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   }
   writeFileSync(bundleFile, `${system}\n${readFileSync(caFile, 'utf8')}`);
   return { caFile, certFile, keyFile, bundleFile };
+}
+
+export interface ClientCertificate {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** Issues a client certificate (P-256, clientAuth, valid two days) from the CA of `pki` in `dir`. */
+export async function issueClientCertificate(dir: string, pki: TestPki, name: string): Promise<ClientCertificate> {
+  const openssl = toolPath('openssl');
+  const caKey = join(dirname(pki.caFile), 'ca.key');
+  const keyFile = join(dir, `${name}.key`);
+  const csrFile = join(dir, `${name}.csr`);
+  const certFile = join(dir, `${name}.crt`);
+  const extFile = join(dir, `${name}.ext`);
+  const opts = { timeoutMs: 20_000 };
+  await runChecked(openssl, [
+    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-subj', `/CN=${name}`, '-keyout', keyFile, '-out', csrFile,
+  ], opts);
+  writeFileSync(extFile, ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', ''].join('\n'));
+  await runChecked(openssl, [
+    'x509', '-req', '-in', csrFile, '-CA', pki.caFile, '-CAkey', caKey, '-CAcreateserial',
+    '-days', '2', '-sha256', '-extfile', extFile, '-out', certFile,
+  ], opts);
+  return { certFile, keyFile };
 }
