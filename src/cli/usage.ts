@@ -7,7 +7,8 @@ export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443]
               [--metrics-port 9090|off] [--no-match deny|warn|allow] [--webhook-timeout SECONDS]
               [--mutate-workloads] [--watch-crds | --no-watch-crds] [--log-level LEVEL] [REGISTRY OPTIONS]
               with --watch-crds: [--kubeconfig FILE] [--pull-secret NAME] [--no-pull-secrets-across-namespaces]
-                                 [--scan-interval DURATION (10m; 0 = off)] [--report-api openreports|wgpolicyk8s]`;
+                                 [--scan-interval DURATION (10m; 0 = off)] [--report-api auto|openreports|wgpolicyk8s]
+                                 [--exclude-namespace NS ...] [--exclude-label KEY (sigward.dev/exclude)]`;
 export const VERIFY_USAGE = `sigward verify IMAGE --key FILE [--key FILE ...] [--threshold N]
                [--signature-repository REPO] [--annotation KEY=VALUE ...] [--output text|json]
                [--ca-file FILE] [--insecure-registry HOST[:PORT]] [--registry-config FILE] [--timeout SECONDS]`;

@@ -49,7 +49,18 @@ export function startKube(options: KubeOptions, filePolicies: readonly CompiledP
     credentials,
     auditor,
     startScan: (evaluator) => {
-      scanner = new PodScanner({ clients, evaluator, auditor, writer, intervalMs: options.scanIntervalMs, ownNamespace: options.namespace, logger: log });
+      scanner = new PodScanner({
+        clients,
+        evaluator,
+        auditor,
+        writer,
+        intervalMs: options.scanIntervalMs,
+        ownNamespace: options.namespace,
+        excludedNamespaces: options.excludedNamespaces,
+        excludeLabel: options.excludeLabel,
+        namespaceLabels: (namespace) => namespaces.labels(namespace),
+        logger: log,
+      });
       scanner.start();
       return scanner;
     },

@@ -12,6 +12,8 @@ export const KUBE_FLAGS = {
   'no-pull-secrets-across-namespaces': { type: 'boolean' },
   'scan-interval': { type: 'string' },
   'report-api': { type: 'string' },
+  'exclude-namespace': { type: 'string', multiple: true },
+  'exclude-label': { type: 'string' },
 } as const;
 
 export type ReportApiChoice = 'auto' | 'openreports' | 'wgpolicyk8s';
@@ -30,12 +32,21 @@ export interface KubeOptions {
   /** Background scan period in milliseconds; 0 turns the scan off. */
   readonly scanIntervalMs: number;
   readonly reportApi: ReportApiChoice;
+  /**
+   * What the webhook configuration excludes, so the scan leaves it alone too: `--exclude-namespace`
+   * (besides kube-system and sigward's own) and the namespace label `--exclude-label KEY` (`KEY=true`).
+   */
+  readonly excludedNamespaces: readonly string[];
+  readonly excludeLabel: string;
 }
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DEFAULT_SCAN = '10m';
+/** The chart's `webhook.excludeLabel` default. */
+export const DEFAULT_EXCLUDE_LABEL = 'sigward.dev/exclude';
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -62,7 +73,21 @@ export function kubeOptions(values: Record<string, unknown>, env: Env): KubeOpti
     pullSecretsAcrossNamespaces: values['no-pull-secrets-across-namespaces'] !== true,
     scanIntervalMs: parseDuration(get('scan-interval') ?? DEFAULT_SCAN, 'scan-interval'),
     reportApi: reportApi(get('report-api')),
+    excludedNamespaces: excludedNamespaces(values['exclude-namespace'] as string[] | undefined),
+    excludeLabel: excludeLabel(get('exclude-label')),
   });
+}
+
+function excludedNamespaces(names: readonly string[] | undefined): readonly string[] {
+  const bad = (names ?? []).filter((name) => !DNS_LABEL.test(name));
+  if (bad.length > 0) throw new SigwardError('USAGE', `--exclude-namespace: ${bad.map((n) => `'${n.slice(0, 100)}'`).join(', ')} is not a namespace name`);
+  return [...new Set(names ?? [])];
+}
+
+function excludeLabel(key: string | undefined): string {
+  if (key === undefined) return DEFAULT_EXCLUDE_LABEL;
+  if (key.length > 317 || !LABEL_KEY.test(key)) throw new SigwardError('USAGE', `--exclude-label: '${key.slice(0, 100)}' is not a label key`);
+  return key;
 }
 
 /** Cluster flags mean nothing without `--watch-crds`; given alone they are a mistake worth saying so. */
@@ -95,8 +120,8 @@ export function parseDuration(text: string, flag: string): number {
 
 function reportApi(value: string | undefined): ReportApiChoice {
   if (value === undefined) return 'auto';
-  if (value === 'openreports' || value === 'wgpolicyk8s') return value;
-  throw new SigwardError('USAGE', `--report-api: expected openreports|wgpolicyk8s, got '${value}'`);
+  if (value === 'auto' || value === 'openreports' || value === 'wgpolicyk8s') return value;
+  throw new SigwardError('USAGE', `--report-api: expected auto|openreports|wgpolicyk8s, got '${value.slice(0, 100)}'`);
 }
 
 function ownNamespace(env: Env): string {

@@ -3,8 +3,8 @@
  * under the policies in force now (through the evaluator and its caches, with the pod's own
  * pull secrets), and the results become each namespace's policy report. This is how a report
  * shows what switching an audit policy to enforce would deny, and how results of pods that are
- * gone or fixed drop out. Pods of sigward's own namespace and kube-system are not scanned, as
- * the webhook does not see them either.
+ * gone or fixed drop out. Pods the webhook never sees are not scanned either: kube-system,
+ * sigward's own namespace, `--exclude-namespace` and namespaces labelled `--exclude-label`=true.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { extractImages } from '../admission/extract.js';
@@ -29,6 +29,11 @@ export interface PodScannerOptions {
   readonly writer: ReportWriter;
   readonly intervalMs: number;
   readonly ownNamespace: string;
+  /** Namespaces the webhook configuration excludes, besides the system ones and sigward's own. */
+  readonly excludedNamespaces?: readonly string[];
+  /** A namespace labelled `<excludeLabel>=true` is excluded, as the webhook's namespaceSelector does. */
+  readonly excludeLabel?: string;
+  readonly namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
   readonly logger: Logger;
 }
 
@@ -66,7 +71,9 @@ export class PodScanner {
         if (results === undefined) continue;
         pods++;
         const namespace = pod.metadata?.namespace ?? '';
-        byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...results]);
+        const list = byNamespace.get(namespace);
+        if (list === undefined) byNamespace.set(namespace, [...results]);
+        else list.push(...results);
       }
       next = page.metadata?._continue || undefined;
     } while (next !== undefined);
@@ -104,12 +111,18 @@ export class PodScanner {
     }
   }
 
+  /** Whether the webhook never sees the namespace's pods: the scan does not judge them either. */
+  private excluded(namespace: string): boolean {
+    const { ownNamespace, excludedNamespaces = [], excludeLabel, namespaceLabels } = this.options;
+    if ((SYSTEM_NAMESPACES as readonly string[]).includes(namespace) || namespace === ownNamespace || excludedNamespaces.includes(namespace)) return true;
+    return excludeLabel !== undefined && namespaceLabels?.(namespace)?.[excludeLabel] === 'true';
+  }
+
   /** The pod's results, or undefined for a pod that is not scanned (finished, or in a system namespace). */
   private async scanPod(pod: V1Pod): Promise<ImageResult[] | undefined> {
     const namespace = pod.metadata?.namespace;
     const name = pod.metadata?.name;
-    const excluded: readonly string[] = [...SYSTEM_NAMESPACES, this.options.ownNamespace];
-    if (namespace === undefined || name === undefined || excluded.includes(namespace)) return undefined;
+    if (namespace === undefined || name === undefined || this.excluded(namespace)) return undefined;
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined;
     const request: ReviewRequest = {
       uid: `scan-${pod.metadata?.uid ?? name}`,

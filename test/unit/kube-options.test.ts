@@ -52,7 +52,19 @@ describe('kubeOptions', () => {
         pullSecretsAcrossNamespaces: true,
         scanIntervalMs: 600_000,
         reportApi: 'auto',
+        excludedNamespaces: [],
+        excludeLabel: 'sigward.dev/exclude',
       });
+    });
+  });
+  describe('when the scan is told what the webhook excludes', () => {
+    it('keeps the namespaces, once each, and the label key', () => {
+      const options = kubeOptions({ 'exclude-namespace': ['cni', 'cert-manager', 'cni'], 'exclude-label': 'example.com/no-verify', 'report-api': 'auto' }, ENV);
+      expect(options).toMatchObject({ excludedNamespaces: ['cni', 'cert-manager'], excludeLabel: 'example.com/no-verify', reportApi: 'auto' });
+    });
+    it('refuses a name that is not a namespace, or a key that is not a label key, naming the flag', () => {
+      expect(() => kubeOptions({ 'exclude-namespace': ['Bad_NS'] }, ENV)).toThrow(/--exclude-namespace: 'Bad_NS' is not a namespace name/);
+      expect(() => kubeOptions({ 'exclude-label': 'a b' }, ENV)).toThrow(/--exclude-label: 'a b' is not a label key/);
     });
   });
   describe('when the flags turn things off or choose', () => {
