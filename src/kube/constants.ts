@@ -12,6 +12,8 @@ export const READY = {
   type: 'Ready',
   compiled: 'Compiled',
   invalid: 'InvalidPolicy',
+  /** In force, but an authority's key Secret is gone or holds no key: that authority fails. */
+  revoked: 'AuthorityRevoked',
   /** Longest message written (the CRD allows 32 768 characters). */
   maxMessage: 8192,
 } as const;

@@ -40,8 +40,14 @@ export async function compileObject(object: unknown, meta: PolicyObjectMeta, con
     };
     let compiled: Compiled;
     try {
-      const policy = parsePolicy(doc, where, { resolveKey });
-      compiled = { outcome: { ok: true, authorities: policy.authorities.length }, policy, secrets: used };
+      // A Secret that is gone or holds no key revokes its authority at once; only a problem in the
+      // policy object itself keeps the last good version in force.
+      const policy = parsePolicy(doc, where, { resolveKey, revokeUnreadableSecrets: true });
+      const revoked = policy.revoked ?? [];
+      const outcome: Outcome = revoked.length === 0
+        ? { ok: true, authorities: policy.authorities.length }
+        : { ok: false, problems: revoked.map((r) => r.reason), lastGoodGeneration: undefined, revoked: revoked.map((r) => r.authority) };
+      compiled = { outcome, policy, secrets: used };
     } catch (err) {
       const problems = err instanceof PolicyError ? err.problems : [describeError(err)];
       compiled = { outcome: { ok: false, problems, lastGoodGeneration: context.lastGoodGeneration }, policy: undefined, secrets: used };

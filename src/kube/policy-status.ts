@@ -24,7 +24,13 @@ export interface PolicyObjectRef {
 
 export type Outcome =
   | { readonly ok: true; readonly authorities: number }
-  | { readonly ok: false; readonly problems: readonly string[]; readonly lastGoodGeneration: number | undefined };
+  | {
+      readonly ok: false;
+      readonly problems: readonly string[];
+      readonly lastGoodGeneration: number | undefined;
+      /** In force, with these authorities failing: their Secrets are gone or hold no key. */
+      readonly revoked?: readonly string[];
+    };
 
 /** The condition for an outcome; the transition time is kept when the status did not change. */
 export function readyCondition(outcome: Outcome, generation: number, previous: unknown, now: Date): ReadyCondition {
@@ -36,7 +42,7 @@ export function readyCondition(outcome: Outcome, generation: number, previous: u
   return {
     type: READY.type,
     status,
-    reason: outcome.ok ? READY.compiled : READY.invalid,
+    reason: outcome.ok ? READY.compiled : outcome.revoked !== undefined ? READY.revoked : READY.invalid,
     message: bounded(outcome.ok ? `compiled: ${outcome.authorities} ${outcome.authorities === 1 ? 'authority' : 'authorities'}` : invalidMessage(outcome)),
     observedGeneration: generation,
     lastTransitionTime,
@@ -71,6 +77,9 @@ export async function writeReady(clients: KubeClients, ref: PolicyObjectRef, con
  */
 function invalidMessage(outcome: Extract<Outcome, { ok: false }>): string {
   const problems = outcome.problems.join('; ');
+  if (outcome.revoked !== undefined) {
+    return `${problems}; authorities ${outcome.revoked.join(', ')} are revoked and fail until their Secret holds a key again`;
+  }
   if (outcome.lastGoodGeneration === undefined) return `${problems}; the policy is not enforced`;
   return `${problems}; generation ${outcome.lastGoodGeneration}, the last valid one, stays in force`;
 }

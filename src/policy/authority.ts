@@ -96,7 +96,8 @@ function readKeySource(value: unknown, path: string, problems: Problems, options
   const source = readSource(value, path, problems, { what: 'a PEM public key', max: MAX_PEM });
   if (source === undefined) return undefined;
   const loaded = loadKey(source, options);
-  if ('problem' in loaded) {
+  // A Secret that is gone or holds no key is left to compilePolicy to revoke, when asked to.
+  if ('problem' in loaded && !(loaded.revocable === true && options.revokeUnreadableSecrets === true)) {
     problems.add(child(path, loaded.field), loaded.problem);
     return undefined;
   }

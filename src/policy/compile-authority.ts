@@ -5,7 +5,10 @@ import { loadRekorKey, loadTrustedRoot } from './trust.js';
 import type { AuthoritySpec, KeylessAuthoritySpec } from './types.js';
 
 /** An authority ready to verify with, and the ids of the trust material it holds (for the policy identity). */
-export type CompiledAuthority = { readonly authority: Authority; readonly trust: readonly string[] } | { readonly problems: readonly string[] };
+export type CompiledAuthority =
+  | { readonly authority: Authority; readonly trust: readonly string[] }
+  /** `fromSecret`: the only problem is a Secret the authority reads (gone, or holding no usable key). */
+  | { readonly problems: readonly string[]; readonly fromSecret: boolean };
 
 /**
  * Loads an authority's trust material (key, Rekor key, trusted root; Secrets read now) and
@@ -22,10 +25,10 @@ export function compileAuthority(spec: AuthoritySpec, path: string, options: Key
   };
   if (spec.keyless !== undefined) return compileKeyless(spec, path, options, common);
   const loaded = loadKey(spec.key, options);
-  if ('problem' in loaded) return { problems: [`${path}.key.${loaded.field}: ${loaded.problem}`] };
+  if ('problem' in loaded) return { problems: [`${path}.key.${loaded.field}: ${loaded.problem}`], fromSecret: loaded.revocable === true };
   if (spec.rekor === undefined) return { authority: { ...common, key: loaded.key }, trust: [loaded.key.id] };
   const rekor = loadRekorKey(spec.rekor.publicKey);
-  if ('problem' in rekor) return { problems: [`${path}.rekor.publicKey: ${rekor.problem}`] };
+  if ('problem' in rekor) return { problems: [`${path}.rekor.publicKey: ${rekor.problem}`], fromSecret: false };
   return {
     authority: { ...common, key: loaded.key, rekor: { publicKeys: [rekor.key] } },
     trust: [loaded.key.id, `rekor:${rekor.key.id}`],
@@ -35,7 +38,7 @@ export function compileAuthority(spec: AuthoritySpec, path: string, options: Key
 function compileKeyless(spec: KeylessAuthoritySpec, path: string, options: KeyOptions, common: Omit<Authority, 'key' | 'keyless' | 'rekor'>): CompiledAuthority {
   const { issuer, subject, subjectRegExp, trustedRoot } = spec.keyless;
   const loaded = loadTrustedRoot(trustedRoot, options);
-  if ('problem' in loaded) return { problems: [`${path}.keyless.trustedRoot.${loaded.field}: ${loaded.problem}`] };
+  if ('problem' in loaded) return { problems: [`${path}.keyless.trustedRoot.${loaded.field}: ${loaded.problem}`], fromSecret: loaded.revocable === true };
   const keyless = {
     kind: 'keyless',
     issuer,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compileAuthority } from './compile-authority.js';
+import { compileAuthority, type CompiledAuthority } from './compile-authority.js';
 import { compileGlob } from './glob.js';
 import type { KeyOptions } from './keys.js';
 import { policyInvalid } from './problems.js';
@@ -22,19 +22,23 @@ import { type PolicyOptions, validatePolicy } from './validate.js';
  */
 export function compilePolicy(spec: PolicySpec, options: KeyOptions = {}): CompiledPolicy {
   const compiled = spec.authorities.map((authority, i) => compileAuthority(authority, `spec.authorities[${i}]`, options));
-  const problems = compiled.flatMap((result) => ('problems' in result ? result.problems : []));
+  const revocable = (result: CompiledAuthority): boolean => 'problems' in result && result.fromSecret && options.revokeUnreadableSecrets === true;
+  const problems = compiled.flatMap((result) => ('problems' in result && !revocable(result) ? result.problems : []));
   const authorities = compiled.flatMap((result) => ('authority' in result ? [result] : []));
-  if (problems.length > 0 || authorities.length !== compiled.length) throw policyInvalid(spec.source, problems);
+  if (problems.length > 0) throw policyInvalid(spec.source, problems);
+  const revoked = compiled.flatMap((result, i) =>
+    'problems' in result ? [{ authority: spec.authorities[i]?.name ?? `#${i}`, reason: result.problems.join('; ') }] : []);
   const duplicates = duplicateSigners(authorities);
   if (duplicates.length > 0) throw policyInvalid(spec.source, duplicates);
   return {
     kind: spec.kind,
     name: spec.name,
     namespace: spec.namespace,
-    identity: identityOf(spec, authorities.flatMap((result) => result.trust)),
+    identity: identityOf(spec, [...authorities.flatMap((result) => result.trust), ...revoked.map((r) => `revoked:${r.authority}`)]),
     mode: spec.mode,
     threshold: spec.threshold,
     authorities: authorities.map((result) => result.authority),
+    ...(revoked.length > 0 ? { revoked } : {}),
     globs: spec.images.map(compileGlob),
     namespaceSelector: compileSelector(spec.namespaceSelector),
     source: spec.source,

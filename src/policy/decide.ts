@@ -57,6 +57,9 @@ export function evaluatePolicy(policy: CompiledPolicy, verdicts: readonly Author
     if (failures.length === 0) verified.push(authority.name);
     else failed.push({ authority: authority.name, failures });
   }
+  for (const { authority, reason } of policy.revoked ?? []) {
+    failed.push({ authority, failures: [{ code: 'KEY_INVALID', message: `revoked: ${reason}` }] });
+  }
   const passed = verified.length >= Math.max(1, policy.threshold);
   return {
     policy: policy.name,
@@ -106,7 +109,8 @@ function noMatchAction(noMatch: NoMatchAction): ImageAction {
 
 function describe(policy: CompiledPolicy, verified: number, failed: readonly AuthorityFailure[]): string {
   const label = policy.kind === 'ImagePolicy' ? `ImagePolicy ${policy.namespace ?? ''}/${policy.name}` : `ClusterImagePolicy ${policy.name}`;
-  const head = `${label} (${policy.mode}): ${verified} of ${policy.authorities.length} authorities verified, ${policy.threshold} required`;
+  const total = policy.authorities.length + (policy.revoked?.length ?? 0);
+  const head = `${label} (${policy.mode}): ${verified} of ${total} authorities verified, ${policy.threshold} required`;
   const details = failed.map((a) => `authority ${a.authority}: ${describeFailures(a.failures)}`);
   return [head, ...details].join('; ');
 }

@@ -37,7 +37,9 @@ export function readKeyless(value: unknown, path: string, problems: Problems, op
   const trustedRoot = readSource(own(fields, 'trustedRoot'), rootPath, problems, { what: 'a trusted_root.json', max: MAX_TRUSTED_ROOT });
   if (trustedRoot !== undefined) {
     const loaded = loadTrustedRoot(trustedRoot, options);
-    if ('problem' in loaded) problems.add(child(rootPath, loaded.field), loaded.problem);
+    if ('problem' in loaded && !(loaded.revocable === true && options.revokeUnreadableSecrets === true)) {
+      problems.add(child(rootPath, loaded.field), loaded.problem);
+    }
   }
   if (problems.count !== before || issuer === undefined || trustedRoot === undefined) return undefined;
   return { issuer, subject, subjectRegExp, trustedRoot };

@@ -9,7 +9,7 @@ import type { TrustedRootSource } from './types.js';
 /** A parsed trusted root and the SHA-256 of its text (for the policy identity), or the problem at `data` or `secretRef`. */
 export type TrustedRootResult =
   | { readonly root: TrustedRoot; readonly digest: string }
-  | { readonly field: 'data' | 'secretRef'; readonly problem: string };
+  | { readonly field: 'data' | 'secretRef'; readonly problem: string; readonly revocable?: boolean };
 
 /**
  * Loads a keyless authority's `trusted_root.json`. It is parsed in full at load time, as keys
@@ -20,8 +20,9 @@ export type TrustedRootResult =
 export function loadTrustedRoot(source: TrustedRootSource, options: KeyOptions): TrustedRootResult {
   if ('data' in source) return parseRoot(source.data, 'data');
   const secret = readSecret(source.secretRef, options);
-  if ('problem' in secret) return { field: 'secretRef', problem: secret.problem };
-  return parseRoot(secret.text, 'secretRef', secret.origin);
+  if ('problem' in secret) return { field: 'secretRef', problem: secret.problem, revocable: secret.revocable };
+  const parsed = parseRoot(secret.text, 'secretRef', secret.origin);
+  return 'problem' in parsed ? { ...parsed, revocable: true } : parsed;
 }
 
 /** A Rekor log's PEM public key, or what is wrong with it. */

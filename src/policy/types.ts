@@ -126,6 +126,11 @@ export interface CompiledPolicy {
   readonly mode: PolicyMode;
   readonly threshold: number;
   readonly authorities: readonly Authority[];
+  /**
+   * Authorities whose key or trusted root Secret is gone or holds nothing usable (in a cluster):
+   * they fail at once, with this reason, and still count toward the policy's authorities.
+   */
+  readonly revoked?: readonly { readonly authority: string; readonly reason: string }[];
   readonly globs: readonly CompiledGlob[];
   readonly namespaceSelector: CompiledSelector;
   readonly source: string;

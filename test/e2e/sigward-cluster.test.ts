@@ -259,6 +259,27 @@ describe('sigward serve --watch-crds in a cluster', () => {
     });
   });
 
+  describe('when the Secret holding a policy\'s key is deleted', () => {
+    it('revokes that authority at once, says so in the status, and restores it with the Secret', async () => {
+      expect((await createPod(images.rotating.reference)).code).toBe(0);
+      await kubectl(['delete', 'secret', 'cosign-keys', '-n', OWN]);
+      const denied = await eventually('the authority revoked', async () => {
+        const attempt = await createPod(images.rotating.reference);
+        return attempt.code !== 0 ? attempt : undefined;
+      }, 10_000);
+      expect(denied.stderr).toContain('authority release: KEY_INVALID revoked: spec.authorities[0].key.secretRef');
+      const condition = await eventually('rotating AuthorityRevoked', async () => {
+        const seen = await readyCondition('rotating');
+        return seen.reason === 'AuthorityRevoked' ? seen : undefined;
+      });
+      expect(condition).toMatchObject({ status: 'False', message: expect.stringContaining('authorities release are revoked') });
+
+      await kubectl(['create', 'secret', 'generic', 'cosign-keys', '-n', OWN, `--from-file=cosign.pub=${next.publicKey}`]);
+      await eventually('the authority back', async () => ((await createPod(images.rotating.reference)).code === 0 ? true : undefined), 10_000);
+      await eventually('rotating Ready again', async () => ((await readyCondition('rotating')).status === 'True' ? true : undefined));
+    });
+  });
+
   describe('when an ImagePolicy names a key Secret of another namespace', () => {
     it('is refused in its status, and once fixed applies to the pods of its namespace', async () => {
       const team = {

@@ -141,3 +141,41 @@ describe('authorities that trust one signer', () => {
     expect(parsePolicy(doc, WHERE).authorities).toHaveLength(2);
   });
 });
+
+describe('an authority whose key Secret is gone, in a cluster', () => {
+  const secretRef = { name: 'k', namespace: 'sigward-system', key: 'cosign.pub' };
+  function twoAuthorities(threshold: number): ReturnType<typeof clusterDoc> {
+    const doc = clusterDoc();
+    doc.spec.threshold = threshold;
+    doc.spec.authorities = [{ name: 'release', key: { data: COSIGN_PUB } }, { name: 'rotating', key: { secretRef } }];
+    return doc;
+  }
+
+  it('is revoked, not the whole policy: it fails with the reason and still counts', () => {
+    const policy = parsePolicy(twoAuthorities(2), WHERE, { resolveKey: () => undefined, revokeUnreadableSecrets: true });
+    expect(policy.authorities.map((a) => a.name)).toEqual(['release']);
+    expect(policy.revoked).toEqual([{ authority: 'rotating', reason: 'spec.authorities[1].key.secretRef: Secret sigward-system/k has no key cosign.pub (or does not exist)' }]);
+  });
+
+  it('is revoked when the Secret holds something that is not a key', () => {
+    const policy = parsePolicy(twoAuthorities(1), WHERE, { resolveKey: () => 'not a key', revokeUnreadableSecrets: true });
+    expect(policy.revoked?.[0]?.authority).toBe('rotating');
+  });
+
+  it('changes the policy identity, so verdicts made with the key are not reused', () => {
+    const before = parsePolicy(twoAuthorities(1), WHERE, { resolveKey: () => COSIGN2_PUB, revokeUnreadableSecrets: true }).identity;
+    const after = parsePolicy(twoAuthorities(1), WHERE, { resolveKey: () => undefined, revokeUnreadableSecrets: true }).identity;
+    expect(after).not.toBe(before);
+  });
+
+  it('still refuses the policy when the policy itself is at fault (a Secret it may not read)', () => {
+    const refuse = (): string => { throw new Error('an ImagePolicy may read Secrets of its own namespace only'); };
+    expect(problemsOf(() => parsePolicy(twoAuthorities(1), WHERE, { resolveKey: refuse, revokeUnreadableSecrets: true }))).toEqual([
+      expect.stringContaining('spec.authorities[1].key.secretRef: Secret sigward-system/k cannot be read'),
+    ]);
+  });
+
+  it('refuses the policy outside a cluster, as before', () => {
+    expect(problemsOf(() => parsePolicy(twoAuthorities(1), WHERE, { resolveKey: () => undefined }))).toHaveLength(1);
+  });
+});

@@ -206,3 +206,26 @@ describe('when only a namespaced ImagePolicy matches', () => {
     expect(decision.reasons).toHaveLength(1);
   });
 });
+
+describe('a policy with a revoked authority', () => {
+  /** `qa` read its key from a Secret that is gone: compiled without it, revoked. */
+  const withRevoked = (threshold: number): CompiledPolicy => {
+    const both = policy('acme', 'enforce', threshold, ['release', 'qa']);
+    return {
+      ...both,
+      authorities: both.authorities.filter((a) => a.name === 'release'),
+      revoked: [{ authority: 'qa', reason: 'spec.authorities[1].key.secretRef: Secret sigward-system/k has no key cosign.pub (or does not exist)' }],
+    };
+  };
+
+  it('passes on its other authorities when the threshold allows', () => {
+    expect(decide([{ policy: withRevoked(1), verdicts: [ok('release')] }]).action).toBe('allow');
+  });
+
+  it('fails when the revoked one was needed, counting it and saying why', () => {
+    const decision = decide([{ policy: withRevoked(2), verdicts: [ok('release')] }]);
+    expect(decision.action).toBe('deny');
+    expect(decision.reasons[0]).toContain('1 of 2 authorities verified, 2 required');
+    expect(decision.reasons[0]).toContain('authority qa: KEY_INVALID revoked: spec.authorities[1].key.secretRef');
+  });
+});
