@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPair, type CosignKeyPair } from '../support/cosign.js';
 import { closeRegistryAgents } from '../support/http.js';
 import { sampleSum } from '../support/metrics.js';
+import { startDelayProxy, type DelayProxy } from '../support/net.js';
 import { makeTempDir, sleep } from '../support/process.js';
 import { readRequests, startDistributionRegistry, type TestRegistry } from '../support/registries.js';
 import { createReview, imagePointer } from '../support/review.js';
@@ -21,25 +22,36 @@ const scratch = makeTempDir('serve-concurrency');
 let registry: TestRegistry;
 let signer: CosignKeyPair;
 let serve: ServeProcess;
+let proxy: DelayProxy;
+/** How long the proxy holds each chunk the registry sends. */
+const ANSWER_DELAY_MS = 150;
+/** The image as sigward is asked about it: through the proxy. */
+const viaProxy = (image: TestImage): string => image.reference.replace(registry.host, proxy.host);
 
 beforeAll(async () => {
   registry = await startDistributionRegistry({ auth: AUTH, tls: true });
+  // sigward reaches the registry through a proxy that holds each answer for ANSWER_DELAY_MS: one
+  // lookup is then certainly still under way while the burst's reviews are read, whatever the
+  // machine's load, so the reviews that wait on it are seen waiting.
+  proxy = await startDelayProxy(registry.host, ANSWER_DELAY_MS);
   signer = await generateKeyPair(scratch.dir, 2, 'signer');
   // A generous webhook timeout: this file is about how often the registry is asked, not speed.
   serve = await startServe({
-    policies: [{ name: 'burst', images: [`${registry.host}/burst/**`], authorities: [{ name: 'release', publicKeyFile: signer.publicKey }] }],
-    registries: [registry],
+    policies: [{ name: 'burst', images: [`${proxy.host}/burst/**`], authorities: [{ name: 'release', publicKeyFile: signer.publicKey }] }],
+    // The registry's login and CA, for the proxy's address (its certificate names 127.0.0.1).
+    registries: [{ ...registry, host: proxy.host }],
     webhookTimeoutSeconds: 30,
   });
   // One review first, of another repository, so sigward has met the registry's Basic challenge:
   // from then on it sends credentials at once, and each lookup is one line in the access log.
   const warm = await pushImage(registry, 'burst/warm-up', 'v1', [signer]);
-  const response = await serve.admit('/validate', createReview('Pod', warm.reference));
+  const response = await serve.admit('/validate', createReview('Pod', viaProxy(warm)));
   if (!response.allowed) throw new Error(`warm-up review was not admitted: ${response.status?.message ?? ''}`);
 }, 120_000);
 
 afterAll(async () => {
   await serve?.stop();
+  await proxy?.close();
   await registry?.stop();
   await closeRegistryAgents();
   scratch.remove();
@@ -100,7 +112,7 @@ interface Burst {
 async function burst(path: '/validate' | '/mutate', image: TestImage): Promise<Burst> {
   const logMark = await settledRequestCount();
   const before = await serve.metrics();
-  const reviews = Array.from({ length: BURST }, () => createReview('Pod', image.reference));
+  const reviews = Array.from({ length: BURST }, () => createReview('Pod', viaProxy(image)));
   let open: () => void = () => undefined;
   const release = new Promise<void>((resolve) => { open = resolve; });
   const held = reviews.map((r) => serve.admitHeld(path, r, release));
@@ -174,7 +186,7 @@ describe('when 200 /mutate reviews for one never-seen image arrive at once', () 
   }, 120_000);
 
   it('pins every one of them to the pushed digest', () => {
-    const expected = [{ op: 'replace', path: imagePointer('Pod'), value: `${image.reference}@${image.digest}` }];
+    const expected = [{ op: 'replace', path: imagePointer('Pod'), value: `${viaProxy(image)}@${image.digest}` }];
     expect(result.responses.map((r) => ({ uid: r.uid, allowed: r.allowed, patch: decodePatch(r) }))).toEqual(
       result.uids.map((uid) => ({ uid, allowed: true, patch: expected })),
     );
