@@ -62,6 +62,8 @@ export type ErrorCode =
   | 'NO_POLICY'
   | 'REVIEW_INVALID'
   | 'REVIEW_TOO_LARGE'
+  // the Kubernetes API
+  | 'KUBE_API_ERROR'
   | 'INTERNAL';
 
 export class SigwardError extends Error {

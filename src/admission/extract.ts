@@ -52,6 +52,11 @@ export function extractImages(request: ReviewRequest, options: ExtractOptions = 
   return imagesOf(request, request.object, options);
 }
 
+/** Whether sigward reads images out of objects of the request's kind (and group). */
+export function isWorkloadKind(request: Pick<ReviewRequest, 'kind' | 'subResource'>): boolean {
+  return locationOf(request) !== undefined;
+}
+
 /**
  * The images `oldObject` named, by JSON pointer, on an UPDATE; undefined when there is no old
  * object or it cannot be read (then every image counts as new).
@@ -69,7 +74,7 @@ export function previousImages(request: ReviewRequest): ReadonlyMap<string, stri
  * Where the request's kind keeps its pod spec. On the `pods/ephemeralcontainers` subresource
  * only ephemeral containers can change, so only they are examined (and patched).
  */
-function locationOf(request: ReviewRequest): PodSpecLocation | undefined {
+function locationOf(request: Pick<ReviewRequest, 'kind' | 'subResource'>): PodSpecLocation | undefined {
   const location = LOCATIONS.get(request.kind.kind);
   if (location === undefined || location.group !== request.kind.group) return undefined;
   if (request.kind.kind === 'Pod' && request.subResource === 'ephemeralcontainers') return { ...location, lists: ['ephemeralContainers'], volumes: false };

@@ -14,7 +14,8 @@ const REPORT_FLAGS = {
 /**
  * `sigward report`: the policy reports sigward keeps in the cluster, summed up per namespace and
  * policy, then every failing pod and image with its reason: what enforce would deny. Exits 0
- * when the reports could be read, whatever they say.
+ * when the reports could be read, whatever they say; 1 when the API server could not be asked
+ * or serves no report API (KUBE_API_ERROR), so an empty answer always means "asked, nothing found".
  */
 export async function reportCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, REPORT_FLAGS);

@@ -38,6 +38,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DIGEST_INVALID',
   'DIGEST_UNSUPPORTED',
   'POLICY_INVALID',
+  'NO_POLICY',
 ]);
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {

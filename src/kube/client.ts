@@ -63,8 +63,11 @@ export function describeKubeError(err: unknown): string {
     return `HTTP ${err.code}${typeof message === 'string' ? `: ${message.slice(0, 300)}` : ''}`;
   }
   const status = apiStatus(err);
-  // undici says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
-  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  // undici says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause. Read by
+  // shape, not instanceof: the error may come from another realm.
+  const inner = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined;
+  const innerMessage = typeof inner === 'object' && inner !== null ? (inner as { message?: unknown }).message : undefined;
+  const cause = typeof innerMessage === 'string' && innerMessage !== '' ? `: ${innerMessage}` : '';
   const text = `${describeError(err)}${cause}`.split('\n')[0] ?? '';
   return status === undefined ? text : `HTTP ${status}: ${text}`;
 }

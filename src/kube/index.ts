@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { ImageEvaluator } from '../admission/types.js';
+import { SigwardError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { Auditor } from './audit.js';
@@ -72,11 +73,13 @@ export function startKube(options: KubeOptions, filePolicies: readonly CompiledP
   };
 }
 
-/** The results of the reports sigward wrote (in one namespace, or all); empty when no report API is installed. */
+/**
+ * The results of the reports sigward wrote (in one namespace, or all). Throws KUBE_API_ERROR when
+ * the API server cannot be asked or serves no report API: "no results" is said only when it was asked.
+ */
 export async function readReports(options: KubeOptions, namespace: string | undefined, logger: Logger): Promise<ReadResult[]> {
   const clients = kubeClients(loadKubeConfig(options));
-  const api = await new ReportApiDetector(clients, options.reportApi, logger).api();
-  if (api === undefined) return [];
+  const api = await new ReportApiDetector(clients, options.reportApi, logger).require();
   const { group, version, plural } = REPORT_APIS[api];
   const labelSelector = Object.entries(REPORT.labels).map(([key, value]) => `${key}=${value}`).join(',');
   let list: { items?: unknown };
@@ -85,7 +88,7 @@ export async function readReports(options: KubeOptions, namespace: string | unde
       ? await clients.custom.listCustomObjectForAllNamespaces({ group, version, resourcePlural: plural, labelSelector })
       : await clients.custom.listNamespacedCustomObject({ group, version, namespace, plural, labelSelector })) as { items?: unknown };
   } catch (err) {
-    throw new Error(`cannot list ${REPORT_APIS[api].kind} objects: ${describeKubeError(err)}`, { cause: err });
+    throw new SigwardError('KUBE_API_ERROR', `cannot list ${REPORT_APIS[api].kind} objects: ${describeKubeError(err)}`, { cause: err });
   }
   return readResults(Array.isArray(list.items) ? (list.items as unknown[]) : []);
 }

@@ -3,6 +3,7 @@
  * and environment) through `kubeOptions`. Pure: no client-node import, so loading the CLI stays cheap.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SigwardError } from '../errors.js';
 
 export const KUBE_FLAGS = {
@@ -19,7 +20,7 @@ export const KUBE_FLAGS = {
 export type ReportApiChoice = 'auto' | 'openreports' | 'wgpolicyk8s';
 
 export interface KubeOptions {
-  /** `--kubeconfig`, else $KUBECONFIG; undefined means the in-cluster service account. */
+  /** `--kubeconfig`, else $KUBECONFIG, else ~/.kube/config outside a pod; undefined means the in-cluster service account. */
   readonly kubeconfig: string | undefined;
   /** Whether the kubelet's KUBERNETES_SERVICE_HOST/PORT are set (sigward runs in a pod). */
   readonly inCluster: boolean;
@@ -61,13 +62,18 @@ export function kubeOptions(values: Record<string, unknown>, env: Env): KubeOpti
   }
   const namespace = ownNamespace(env);
   if (!DNS_LABEL.test(namespace)) throw new SigwardError('CONFIG_INVALID', `POD_NAMESPACE: '${namespace}' is not a namespace name`);
-  const kubeconfig = get('kubeconfig') ?? nonEmpty(env.KUBECONFIG)?.split(':')[0];
-  if (kubeconfig !== undefined && !existsSync(kubeconfig)) {
-    throw new SigwardError('FILE_UNREADABLE', `--kubeconfig: ${kubeconfig} does not exist`);
+  const inCluster = nonEmpty(env.KUBERNETES_SERVICE_HOST) !== undefined && nonEmpty(env.KUBERNETES_SERVICE_PORT) !== undefined;
+  const given = get('kubeconfig') ?? nonEmpty(env.KUBECONFIG)?.split(':')[0];
+  if (given !== undefined && !existsSync(given)) {
+    throw new SigwardError('FILE_UNREADABLE', `--kubeconfig: ${given} does not exist`);
   }
+  // As kubectl: ~/.kube/config when nothing else is named; in a pod, the service account instead.
+  const home = nonEmpty(env.HOME);
+  const fallback = home === undefined ? undefined : join(home, '.kube', 'config');
+  const kubeconfig = given ?? (!inCluster && fallback !== undefined && existsSync(fallback) ? fallback : undefined);
   return Object.freeze({
     kubeconfig,
-    inCluster: nonEmpty(env.KUBERNETES_SERVICE_HOST) !== undefined && nonEmpty(env.KUBERNETES_SERVICE_PORT) !== undefined,
+    inCluster,
     namespace,
     pullSecret,
     pullSecretsAcrossNamespaces: values['no-pull-secrets-across-namespaces'] !== true,

@@ -3,6 +3,7 @@
  * `Report` when that CRD is installed, else wgpolicyk8s.io `PolicyReport`, else none (nothing is
  * written until one is installed; asked again at most once a minute). `--report-api` forces one.
  */
+import { SigwardError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { apiStatus, describeKubeError, type KubeClients } from './client.js';
 import { REPORT_APIS } from './constants.js';
@@ -30,6 +31,27 @@ export class ReportApiDetector {
     }
     this.logger.warn('no policy report API installed (openreports.io Report or wgpolicyk8s.io PolicyReport): reports are not written');
     return undefined;
+  }
+
+  /**
+   * The API to read reports from, for `sigward report`: an API server that cannot be asked, or
+   * a cluster with no report API, is an error, never "no results".
+   */
+  async require(): Promise<ReportApi> {
+    if (this.choice !== 'auto') return this.choice;
+    for (const api of ['openreports', 'wgpolicyk8s'] as const) {
+      const { group, version, plural } = REPORT_APIS[api];
+      try {
+        const list = await this.clients.custom.getAPIResources({ group, version });
+        if (list.resources.some((resource) => resource.name === plural)) return api;
+      } catch (err) {
+        if (apiStatus(err) !== 404) throw new SigwardError('KUBE_API_ERROR', `cannot ask the API server which report API it serves: ${describeKubeError(err)}`, { cause: err });
+      }
+    }
+    throw new SigwardError(
+      'KUBE_API_ERROR',
+      'this cluster serves no policy report API (openreports.io Report or wgpolicyk8s.io PolicyReport), so sigward has written no report: install one (the chart does, reports.installPolicyReportCRD)',
+    );
   }
 
   private async serves(api: ReportApi): Promise<boolean> {
