@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { parse, type Io } from './args.js';
 
 
-const REPORT_FLAGS = {
+export const REPORT_FLAGS = {
   kubeconfig: KUBE_FLAGS.kubeconfig,
   'report-api': KUBE_FLAGS['report-api'],
   namespace: { type: 'string' },

@@ -1,6 +1,7 @@
 import { describeError, errorCode, type ErrorCode } from '../errors.js';
 import { sigwardVersion } from '../version.js';
 import type { Io } from './args.js';
+import { closestFlag, COMMAND_HELP, commandHelp } from './help.js';
 import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_USAGE } from './usage.js';
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
@@ -53,16 +54,33 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.stderr(`sigward: unknown command '${name}'\n${USAGE}`);
+    const guess = closestFlag(name.slice(0, 100), Object.keys(COMMANDS));
+    // The error line comes last, so that `2>&1 | tail -1` shows it.
+    io.stderr(USAGE);
+    io.stderr(`sigward: unknown command '${name.slice(0, 100)}'${guess === undefined ? '' : ` (did you mean ${guess}?)`}`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    io.stdout(commandHelp(name) ?? USAGE);
+    return 0;
   }
   try {
     const command = await load();
     return await command(rest, io);
   } catch (err) {
     const code = errorCode(err);
+    // A usage error shows that command's usage only, then the error line last.
+    if (code === 'USAGE') io.stderr(`usage: ${COMMAND_HELP[name]?.usage ?? USAGE}\n(sigward ${name} --help lists every flag)`);
     io.stderr(`sigward ${name}: ${describeError(err)} (${code})`);
-    if (code === 'USAGE') io.stderr(USAGE);
     return INPUT_ERRORS.has(code) ? 2 : 1;
   }
+}
+
+/** `--help` or `-h` anywhere before a `--` that ends the flags. */
+function wantsHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
 }

@@ -7,7 +7,7 @@ import { Verifier } from '../verify/verifier.js';
 import type { Authority, AuthorityVerdict } from '../verify/types.js';
 import { keyValues, onePositional, parse, type Io } from './args.js';
 
-const FLAGS = {
+export const VERIFY_FLAGS = {
   ...REGISTRY_FLAGS,
   key: { type: 'string', multiple: true },
   threshold: { type: 'string' },
@@ -26,7 +26,7 @@ interface VerifyArgs {
 }
 
 function readArgs(argv: readonly string[]): VerifyArgs {
-  const { values, positionals } = parse(argv, FLAGS);
+  const { values, positionals } = parse(argv, VERIFY_FLAGS);
   const image = onePositional(positionals, 'IMAGE');
   const keyFiles = (values.key as string[] | undefined) ?? [];
   if (keyFiles.length === 0) throw new SigwardError('USAGE', '--key is required');
