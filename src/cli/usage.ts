@@ -1,14 +1,17 @@
-/** Usage lines of every command, apart from the commands so that `--help` loads nothing else. */
-export const CHECK_USAGE = 'sigward check --policy-file FILE [--policy-file FILE ...] [--no-match deny|warn|allow] MANIFEST.yaml [...] [REGISTRY OPTIONS]';
-export const REPORT_USAGE = 'sigward report [--kubeconfig FILE] [--namespace NS] [--report-api openreports|wgpolicyk8s]';
-export const RESOLVE_USAGE = 'sigward resolve IMAGE [REGISTRY OPTIONS]';
+/**
+ * Usage lines of every command, apart from the commands so that `--help` loads nothing else.
+ * README's "Command line" block holds these lines verbatim (a unit test compares them).
+ */
+export const VERIFY_USAGE = `sigward verify IMAGE --key FILE [--key FILE ...] [--threshold N] [--signature-repository REPO]
+               [--annotation KEY=VALUE ...] [--output text|json] [REGISTRY OPTIONS]`;
 export const TRIANGULATE_USAGE = 'sigward triangulate IMAGE [--type signature|attestation] [REGISTRY OPTIONS]';
-export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--tls-cert FILE --tls-key FILE] [--client-ca FILE]
+export const RESOLVE_USAGE = 'sigward resolve IMAGE [REGISTRY OPTIONS]';
+export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--host ADDRESS] [--tls-cert FILE --tls-key FILE] [--client-ca FILE]
               [--metrics-port 9090|off] [--no-match deny|warn|allow] [--webhook-timeout SECONDS]
               [--mutate-workloads] [--watch-crds | --no-watch-crds] [--log-level LEVEL] [REGISTRY OPTIONS]
-              with --watch-crds: [--kubeconfig FILE] [--pull-secret NAME] [--no-pull-secrets-across-namespaces]
+              with --watch-crds: [--kubeconfig FILE] [--pull-secret NAME]
+                                 [--pull-secrets-across-namespaces (default) | --no-pull-secrets-across-namespaces]
                                  [--scan-interval DURATION (10m; 0 = off)] [--report-api auto|openreports|wgpolicyk8s]
                                  [--exclude-namespace NS ...] [--exclude-label KEY (sigward.dev/exclude)]`;
-export const VERIFY_USAGE = `sigward verify IMAGE --key FILE [--key FILE ...] [--threshold N]
-               [--signature-repository REPO] [--annotation KEY=VALUE ...] [--output text|json]
-               [--ca-file FILE] [--insecure-registry HOST[:PORT]] [--registry-config FILE] [--timeout SECONDS]`;
+export const CHECK_USAGE = 'sigward check --policy-file FILE [--policy-file FILE ...] [--no-match deny|warn|allow] MANIFEST.yaml [...] [REGISTRY OPTIONS]';
+export const REPORT_USAGE = 'sigward report [--kubeconfig FILE] [--namespace NS] [--report-api auto|openreports|wgpolicyk8s]';

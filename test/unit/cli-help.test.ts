@@ -2,6 +2,7 @@
  * Each command's `--help` (usage, what it does, a line per flag) and its flags are one list:
  * a flag a command takes that its help does not name, or the reverse, fails here.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { CHECK_FLAGS } from '../../src/cli/check.js';
 import { closestFlag, COMMAND_HELP } from '../../src/cli/help.js';
@@ -69,5 +70,22 @@ describe('a typo', () => {
   it('suggests nothing for a flag unlike any', () => {
     expect(closestFlag('frobnicate', ['key', 'threshold'])).toBeUndefined();
     expect(closestFlag('treshold', ['key', 'threshold'])).toBe('threshold');
+  });
+});
+
+describe('README\'s command line', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('## Command line');
+  const block = readme.slice(readme.indexOf('```', start) + 3, readme.indexOf('```', readme.indexOf('```', start) + 3));
+
+  it.each(Object.keys(COMMAND_HELP))('holds the usage of %s as the command prints it', (name) => {
+    expect(block).toContain(COMMAND_HELP[name]!.usage);
+  });
+
+  it('names only flags some command takes, and every flag of every command', () => {
+    const inReadme = new Set([...block.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!));
+    const taken = new Set([...Object.values(FLAGS).flatMap((flags) => Object.keys(flags)), 'version', 'help']);
+    expect([...inReadme].filter((flag) => !taken.has(flag))).toEqual([]);
+    expect([...taken].filter((flag) => !inReadme.has(flag))).toEqual([]);
   });
 });
