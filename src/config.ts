@@ -48,7 +48,7 @@ export function parseSeconds(value: string | undefined, flag: string, fallback: 
   if (value === undefined) return fallback;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new SigwardError('USAGE', `--${flag}: expected a number of seconds between 0 and 3600, got '${value}'`);
+    throw new SigwardError('USAGE', `--${flag}: expected a number of seconds more than 0 and at most 3600, got '${value.slice(0, 100)}'`);
   }
   return seconds;
 }

@@ -17,6 +17,10 @@ const CURVES: Record<string, KeyAlgorithm> = {
 export function parsePublicKey(pem: string): PublicKey {
   const block = PEM_BLOCK.exec(pem);
   if (!block) {
+    // cosign.key next to cosign.pub is the usual slip; say which one is wanted.
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {
+      throw new SigwardError('KEY_INVALID', 'not a PEM public key: this is a private key; give the public key (cosign.pub), which cosign generate-key-pair writes beside it');
+    }
     throw new SigwardError('KEY_INVALID', 'not a PEM public key');
   }
   let key: KeyObject;

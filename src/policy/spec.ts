@@ -82,9 +82,14 @@ function readThreshold(fields: Readonly<Record<string, unknown>>, authorities: n
   const max = authorities !== undefined && authorities > 0 ? authorities : undefined;
   const ok = Number.isSafeInteger(value) && (value as number) >= 1 && (max === undefined || (value as number) <= max);
   if (ok) return value as number;
+  if (typeof value !== 'number') {
+    // `threshold: "1"` is a string to YAML: saying "between 1 and 1" would hide the real mistake.
+    problems.add('spec.threshold', `must be a number, not ${Array.isArray(value) ? 'a list' : `a ${typeof value}`} (write it without quotes)`);
+    return undefined;
+  }
   problems.add(
     'spec.threshold',
-    max === undefined ? 'must be a whole number of at least 1' : `must be between 1 and ${max} (the number of authorities)`,
+    max === undefined ? 'must be a whole number of at least 1' : `must be a whole number from 1 to ${max} (the number of authorities), got ${value}`,
   );
   return undefined;
 }

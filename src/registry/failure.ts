@@ -58,7 +58,7 @@ export function classifyFailure(err: unknown, ctx: CallContext, state: AbortStat
   // though Node reports it as ECONNRESET; retrying it would not help.
   if ((code !== undefined && isTlsCode(code)) || message.includes('before secure TLS connection was established')) {
     // Node's own hint (`--use-system-ca`) is not how sigward is told about a CA: name the flag.
-    const reason = detail.replace(/;?\s*try running Node\.js with --use-system-ca\.?/i, '');
+    const reason = detail.replace(/;?\s*(?:if the root CA is installed locally,\s*)?try running Node\.js with --use-system-ca\.?/i, '');
     const hint = 'trust its CA with --ca-file, or name a plain-HTTP registry with --insecure-registry';
     return { error: new SigwardError('REGISTRY_TLS', `${subject(ctx)}: TLS failed (${reason}); ${hint}`, { cause: err }), retryable: false, status: 'error' };
   }

@@ -89,3 +89,15 @@ describe('README\'s command line', () => {
     expect([...taken].filter((flag) => !inReadme.has(flag))).toEqual([]);
   });
 });
+
+describe('docs/errors.md', () => {
+  it('explains every error code sigward has, and no other', () => {
+    const source = readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');
+    const union = source.slice(source.indexOf('export type ErrorCode'), source.indexOf('export class SigwardError'));
+    const codes = [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!).sort();
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]!).sort();
+    expect(codes.length).toBeGreaterThan(40);
+    expect(documented).toEqual(codes);
+  });
+});

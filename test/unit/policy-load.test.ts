@@ -74,7 +74,7 @@ describe('loadPolicyFiles', () => {
       const err = await failure([a, b]);
       expect(err.code).toBe('POLICY_INVALID');
       expect(err.problems).toEqual([
-        `${a}#1 (ClusterImagePolicy one): spec.threshold: must be between 1 and 1 (the number of authorities)`,
+        `${a}#1 (ClusterImagePolicy one): spec.threshold: must be a whole number from 1 to 1 (the number of authorities), got 2`,
         `${a}#2 (ClusterImagePolicy two): spec.mode: must be enforce, warn, audit, not "strict"`,
         `${b}#1 (ClusterImagePolicy three): spec.authorities[0].key.data: not a PEM public key`,
       ]);

@@ -99,7 +99,7 @@ describe('validatePolicy', () => {
         'spec.authorities[3].key.secretRef: Secrets can only be read in a cluster',
         'spec.authorities[3].signatureRepository: invalid repository "quay.io/acme/sigs:v1": a repository takes no tag',
         'spec.authorities[1].name: "release" is already the name of spec.authorities[0]',
-        'spec.threshold: must be between 1 and 4 (the number of authorities)',
+        'spec.threshold: must be a whole number from 1 to 4 (the number of authorities), got 5',
       ]);
     });
 
@@ -113,7 +113,7 @@ describe('validatePolicy', () => {
       const lines = message.split('\n');
       expect(lines).toHaveLength(16);
       expect(lines.every((line) => line.startsWith(`${WHERE}: `))).toBe(true);
-      expect(lines).toContain(`${WHERE}: spec.threshold: must be between 1 and 4 (the number of authorities)`);
+      expect(lines).toContain(`${WHERE}: spec.threshold: must be a whole number from 1 to 4 (the number of authorities), got 5`);
     });
 
     it('is a SigwardError with code POLICY_INVALID', () => {
@@ -129,7 +129,7 @@ describe('validatePolicy', () => {
   describe('when a key is not a usable public key', () => {
     it.each([
       ['a certificate', FULCIO_CERT, 'not a PEM public key'],
-      ['an encrypted cosign private key', ENCRYPTED_PRIVATE_KEY, 'not a PEM public key'],
+      ['an encrypted cosign private key', ENCRYPTED_PRIVATE_KEY, 'not a PEM public key: this is a private key; give the public key (cosign.pub), which cosign generate-key-pair writes beside it'],
       ['the real key with its curve point corrupted', corruptedKey(), 'not a PEM public key'],
       ['the real key cut in half', COSIGN_PUB.slice(0, 80), 'not a PEM public key'],
       ['an empty string', '', 'must not be empty'],
@@ -160,11 +160,17 @@ describe('validatePolicy', () => {
     });
 
     it('rejects a threshold that is not a whole number or is zero', () => {
-      for (const threshold of [0, 1.5, '1', -1]) {
+      for (const threshold of [0, 1.5, -1]) {
         const doc = clusterDoc();
         doc.spec.threshold = threshold;
-        expect(problemsOf(() => validatePolicy(doc, WHERE))).toEqual(['spec.threshold: must be between 1 and 1 (the number of authorities)']);
+        expect(problemsOf(() => validatePolicy(doc, WHERE))).toEqual([`spec.threshold: must be a whole number from 1 to 1 (the number of authorities), got ${threshold}`]);
       }
+    });
+
+    it('says a quoted threshold is a string, not that it is out of range', () => {
+      const doc = clusterDoc();
+      doc.spec.threshold = '1';
+      expect(problemsOf(() => validatePolicy(doc, WHERE))).toEqual(['spec.threshold: must be a number, not a string (write it without quotes)']);
     });
 
     it('rejects a key with neither data nor secretRef, and an authority without a key', () => {

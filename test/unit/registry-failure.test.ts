@@ -38,3 +38,13 @@ describe('classifyFailure', () => {
     });
   });
 });
+
+describe('classifyFailure and Node\'s own CA hint', () => {
+  it('drops the hint whole, leaving no fragment, and names sigward\'s flag instead', () => {
+    const message = 'unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca';
+    const failure = classifyFailure(fetchFailed('UNABLE_TO_VERIFY_LEAF_SIGNATURE', message), ctx, state);
+    expect(failure.error.code).toBe('REGISTRY_TLS');
+    expect(failure.error.message).toContain('TLS failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate); trust its CA with --ca-file');
+    expect(failure.error.message).not.toContain('installed locally');
+  });
+});
