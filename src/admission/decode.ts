@@ -3,7 +3,7 @@ import { ADMISSION, ADMISSION_LIMITS } from './constants.js';
 import { isJsonObject, ownField, Problems, type JsonObject } from '../fields.js';
 import type { ReviewRequest } from './types.js';
 
-/** The part of a review without which no answer can be addressed (DESIGN §3: HTTP 400). */
+/** The part of a review without which no answer can be addressed (docs/design.md §3: HTTP 400). */
 export interface ReviewEnvelope {
   readonly apiVersion: string;
   readonly uid: string;

@@ -17,7 +17,7 @@ const ALL_CONTAINERS = ['containers', 'initContainers', 'ephemeralContainers'] a
 const TEMPLATE = ['spec', 'template', 'spec'] as const;
 
 /**
- * The kinds the webhook is registered for (DESIGN §3). A Map, not an object literal, so a
+ * The kinds the webhook is registered for (docs/design.md §3). A Map, not an object literal, so a
  * request naming kind `constructor` finds nothing. The group is checked too: a custom resource
  * that happens to be called `Deployment` is not an apps/v1 Deployment.
  */

@@ -47,5 +47,5 @@ export const PULL_SECRET_TYPES = {
   dockerCfg: { type: 'kubernetes.io/dockercfg', key: '.dockercfg' },
 } as const;
 
-/** The namespaces the webhook never sees (DESIGN.md §4 security invariants): not scanned either. */
+/** The namespaces the webhook never sees (docs/design.md §4 security invariants): not scanned either. */
 export const SYSTEM_NAMESPACES = ['kube-system'] as const;

@@ -15,7 +15,7 @@ export interface DecideOptions {
 const SEVERITY: Record<ImageAction, number> = { allow: 0, audit: 1, warn: 2, deny: 3 };
 
 /**
- * Folds verdicts into the decision for one image (DESIGN.md §2): a policy passes when at least
+ * Folds verdicts into the decision for one image (docs/design.md §2): a policy passes when at least
  * `threshold` of its authorities verified; every matching policy must pass (AND). When some
  * fail, the most severe of their modes decides: a failing enforce policy denies, warn admits
  * with warnings, audit admits and records. No matching policy: the `--no-match` answer; only
@@ -31,7 +31,7 @@ export function decide(evaluations: readonly PolicyVerdicts[], options: DecideOp
   const causes = failing.map((result) => ({ action: failureAction(result.mode), message: result.message }));
   // A namespaced ImagePolicy only adds requirements: whether an image is covered at all is the
   // cluster's decision, so without a matching ClusterImagePolicy the --no-match answer stands
-  // beside whatever the ImagePolicies say (DESIGN §2 "Who may decide what").
+  // beside whatever the ImagePolicies say (docs/design.md §2 "Who may decide what").
   if (!evaluations.some(({ policy }) => policy.kind === 'ClusterImagePolicy')) {
     const noMatch = options.noMatch ?? 'deny';
     const action = noMatchAction(noMatch);

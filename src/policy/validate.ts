@@ -16,7 +16,7 @@ const METADATA_FIELDS = [
 ] as const;
 
 /**
- * Validates one ClusterImagePolicy or ImagePolicy document (DESIGN.md §2) and returns it typed,
+ * Validates one ClusterImagePolicy or ImagePolicy document (docs/design.md §2) and returns it typed,
  * with defaults applied. Every problem is reported at once, each with its field path; unknown
  * fields are problems too, because a misspelt field would otherwise fall back to a weaker
  * default. Keys are checked here (`key.data` must be a public key; `key.secretRef` is read

@@ -12,7 +12,7 @@ export interface AdmissionRecord {
 }
 
 /**
- * The metrics of DESIGN §3, on a registry of their own (not prom-client's global one, so two
+ * The metrics of docs/design.md §3, on a registry of their own (not prom-client's global one, so two
  * servers in one process, as in tests, do not collide). Other modules feed it through these
  * methods and never import prom-client.
  */

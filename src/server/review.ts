@@ -26,9 +26,9 @@ export type Prepared = { readonly request: ReviewRequest; readonly uses: readonl
 
 /**
  * Decodes the request and lists the images to judge. A request that cannot be read is denied
- * naming the field (it has a uid, so it can be answered; DESIGN §3). DELETE, CONNECT and an
+ * naming the field (it has a uid, so it can be answered; docs/design.md §3). DELETE, CONNECT and an
  * UPDATE of an object being deleted are admitted with no lookups: they start no container. On
- * UPDATE only images whose field changed are judged (DESIGN §3 "Lifecycle").
+ * UPDATE only images whose field changed are judged (docs/design.md §3 "Lifecycle").
  */
 export function prepare(envelope: ReviewEnvelope, settings: ReviewSettings): Prepared {
   let request: ReviewRequest;

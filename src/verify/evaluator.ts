@@ -101,7 +101,7 @@ export class Evaluator implements ImageEvaluator {
 
   /**
    * Whether a policy applicable in the request's namespace covers the image: only then does
-   * sigward resolve, pin or look up anything for it (DESIGN §3 "Scope"). A reference that does
+   * sigward resolve, pin or look up anything for it (docs/design.md §3 "Scope"). A reference that does
    * not parse is covered by none.
    */
   covers(image: string, request: ReviewRequest): boolean {

@@ -34,7 +34,7 @@ export const DEFAULT_LOAD_BUDGET_MS = 60_000;
 export const MAX_FAILURES_LISTED = 10;
 
 /**
- * Verifies images the way `cosign verify --key` does, step by step (DESIGN.md §4):
+ * Verifies images the way `cosign verify --key` does, step by step (docs/design.md §4):
  * resolve the reference to a digest, discover the signatures stored for that digest, verify each
  * against each authority's key over the exact payload bytes, and bind the payload to the digest.
  */

@@ -1,7 +1,7 @@
 /**
  * More registry faults for `sigward serve`, each of which must end in a deny with a reason inside
  * the webhook deadline (--webhook-timeout 3, on the wall clock), after which the server is
- * healthy and still admits signed images (DESIGN §3, §4: fail closed):
+ * healthy and still admits signed images (docs/design.md §3, §4: fail closed):
  * - a connection cut in the middle of a response (a TCP proxy in front of a real registry);
  * - a registry whose certificate is signed by a CA sigward was not given;
  * - a registry demanding Bearer tokens from a token endpoint that is down.

@@ -1,6 +1,6 @@
 /**
  * A tenant who can push to its own signature repository attacks every other tenant through
- * `sigward serve` (DESIGN §4 "Bounded work"): a `.sig` manifest of 1000 simple-signing layers
+ * `sigward serve` (docs/design.md §4 "Bounded work"): a `.sig` manifest of 1000 simple-signing layers
  * over one 1 MiB payload, each with its own forged DER signature, under P-256 and P-384 key
  * policies; and the same at the count sigward still checks (64 distinct signatures). Pushed to
  * the real distribution registry, reviewed through a running serve. The attack review must be

@@ -4,7 +4,7 @@
  * distribution registry (TLS + htpasswd, credentials through --registry-config) and signatures
  * made by the real cosign. Every workload kind and container list, UPDATE, DELETE, dryRun,
  * every mode, thresholds, AND across policies, namespaced policies, --no-match, and references
- * with both a tag and a digest (DESIGN §2–§4). The HTTP side (bad bodies, /mutate, health,
+ * with both a tag and a digest (docs/design.md §2–§4). The HTTP side (bad bodies, /mutate, health,
  * metrics) is in serve-endpoints.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -76,7 +76,7 @@ afterAll(async () => {
   scratch.remove();
 });
 
-/** A denial as DESIGN §3 words it: 403, and a message naming every part given. */
+/** A denial as docs/design.md §3 words it: 403, and a message naming every part given. */
 function expectDenied(response: AdmissionResponse, uid: string, parts: readonly string[]): void {
   expect(response).toMatchObject({ uid, allowed: false, status: { code: 403 } });
   for (const part of parts) expect(response.status?.message).toContain(part);

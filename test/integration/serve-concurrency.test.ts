@@ -1,7 +1,7 @@
 /**
  * A burst of reviews for an image sigward has never seen (a rollout of 200 pods at once): the
  * registry must see one tag resolution and one signature lookup, however many reviews wait for
- * them (single-flight caches, DESIGN §5), and every review must still get its own right answer.
+ * them (single-flight caches, docs/design.md §5), and every review must still get its own right answer.
  * Requests are counted in the real registry's access log, not at a mock.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

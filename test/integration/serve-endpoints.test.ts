@@ -1,5 +1,5 @@
 /**
- * The HTTP contract of a running `sigward serve` (DESIGN §3), over HTTPS with a certificate the
+ * The HTTP contract of a running `sigward serve` (docs/design.md §3), over HTTPS with a certificate the
  * client trusts through its CA only: bodies that are not reviews (400, JSON), oversize bodies
  * (413), reviews that can be addressed but not read (a deny, never a 500), /mutate pinning tags
  * to the digests of images pushed to the real distribution registry, /healthz and /readyz, and
@@ -132,7 +132,7 @@ describe('health and metrics', () => {
     expect([health.status, ready.status, health.json, ready.json]).toEqual([200, 200, { status: 'ok' }, { status: 'ready' }]);
   });
 
-  it('exposes the DESIGN §3 metrics, and their counts move with each review', async () => {
+  it('exposes the docs/design.md §3 metrics, and their counts move with each review', async () => {
     const before = await main.metrics();
     const fresh = await pushImage(registry, 'enforce/metrics', 'v1');
     await main.admit('/validate', createReview('Pod', fresh.reference));

@@ -3,7 +3,7 @@
  * that accepts connections and never answers, and one that answers 200 with garbage once the
  * review is under way. Each must end in a deny with a reason, answered inside the webhook
  * deadline (--webhook-timeout 3, measured on the wall clock), and the server must stay healthy
- * and keep admitting signed images from a working registry (DESIGN §3, §4: fail closed,
+ * and keep admitting signed images from a working registry (docs/design.md §3, §4: fail closed,
  * whatever the registries do).
  */
 import { createHash } from 'node:crypto';
@@ -159,7 +159,7 @@ describe('when the registry accepts the connection and never answers', () => {
     expect(result.elapsedMs).toBeLessThan(WEBHOOK_TIMEOUT_SECONDS * 1000);
   });
 
-  // DESIGN §3: a denial names, for each failing image, the policy. The policies that match are
+  // docs/design.md §3: a denial names, for each failing image, the policy. The policies that match are
   // known before any registry request (matching is pure), so a review cut off by the deadline
   // can name them too; "policy (none)" reads as if no policy had matched.
   it('names the policy whose check did not finish', () => {

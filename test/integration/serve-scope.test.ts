@@ -1,5 +1,5 @@
 /**
- * Scope and lifecycle through running `sigward serve` processes (DESIGN §3 "Scope",
+ * Scope and lifecycle through running `sigward serve` processes (docs/design.md §3 "Scope",
  * "Lifecycle"), against the real distribution registry with images signed by the real cosign.
  *
  * Scope: an image no policy covers gets the `--no-match` answer from `/validate` and is left as

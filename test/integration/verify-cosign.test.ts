@@ -308,7 +308,7 @@ describe.each(['distribution', 'crane'] as const)('on the %s registry', (kind) =
   describe.each(['legacy', 'bundle'] as const)('when cosign v3 signs in the %s format', (format) => {
     // cosign v3 writes the classic `.sig` tag only when asked (--new-bundle-format=false); by
     // default it attaches a sigstore bundle as an OCI referrer, which these registries (no
-    // referrers API) store behind the `sha256-<hex>` fallback index tag (DESIGN §4 step 3).
+    // referrers API) store behind the `sha256-<hex>` fallback index tag (docs/design.md §4 step 3).
     let repo = '';
     let image: PushedManifest;
     beforeAll(async () => {
@@ -342,7 +342,7 @@ describe.each(['distribution', 'crane'] as const)('on the %s registry', (kind) =
   describe('when a P-384 signature is verified with cosign\'s default hash', () => {
     // cosign v2 signs with a P-384 key using SHA-384 (the curve's hash) but `cosign verify`
     // hashes with SHA-256 unless told otherwise, so it rejects its own signature. sigward
-    // accepts SHA-256 and the curve's hash for P-384 (DESIGN §4): a deliberate difference,
+    // accepts SHA-256 and the curve's hash for P-384 (docs/design.md §4): a deliberate difference,
     // pinned here so that a change on either side is noticed.
     it('cosign rejects it without --signature-digest-algorithm, sigward accepts it', async () => {
       const signed = await pushSigned('p384-default-hash', [keys.p384]);

@@ -1,6 +1,6 @@
 /**
  * AdmissionReview v1 requests as the API server sends them to `sigward serve`: one builder per
- * workload kind the webhook is registered for (DESIGN §3), with containers, init containers and
+ * workload kind the webhook is registered for (docs/design.md §3), with containers, init containers and
  * ephemeral containers, the `pods/ephemeralcontainers` subresource, UPDATE with `oldObject`,
  * DELETE (object null, the old object sent instead) and dryRun.
  */

@@ -26,7 +26,7 @@ type Outcome = 'verified' | 'not-a-signature' | ReturnType<typeof errorCode>;
  * What sigward's key path concludes for each case. Keyless and certificate cases carry no key;
  * they are checked against a key that did not make them, which must refuse them.
  * `ci-key-rekor-set-wrong-rekor-key` fails in cases.json only because its Rekor SET is checked
- * against a non-Rekor key; a plain key authority verifies offline (DESIGN §4, like
+ * against a non-Rekor key; a plain key authority verifies offline (docs/design.md §4, like
  * `cosign verify --insecure-ignore-tlog`), so without a Rekor key the signature itself verifies.
  */
 const OUTCOMES: Readonly<Record<string, Outcome>> = {

@@ -1,5 +1,5 @@
 /**
- * `serve --client-ca` (DESIGN §3 "Callers"): reviews are answered only for a client presenting a
+ * `serve --client-ca` (docs/design.md §3 "Callers"): reviews are answered only for a client presenting a
  * certificate issued by that CA, as the API server does when an AdmissionConfiguration gives it
  * one; the health probes stay open (the kubelet presents no certificate). CAs and certificates
  * are made by openssl.

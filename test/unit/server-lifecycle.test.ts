@@ -1,5 +1,5 @@
 /**
- * The admission lifecycle (DESIGN §3 "Lifecycle", "Scope") through a running webhook server:
+ * The admission lifecycle (docs/design.md §3 "Lifecycle", "Scope") through a running webhook server:
  * on UPDATE only image fields that differ from `oldObject` are judged or pinned; an object
  * being deleted is admitted; on `pods/ephemeralcontainers` only ephemeral containers count;
  * images no policy covers are neither resolved nor pinned.

@@ -1,5 +1,5 @@
 /**
- * The work one digest's signatures can cause is bounded (DESIGN §4 "Bounded work"): each
+ * The work one digest's signatures can cause is bounded (docs/design.md §4 "Bounded work"): each
  * distinct signature is checked once per authority, with the event loop given back between
  * checks and the deadline looked at before each; a replay of bad signatures costs no check;
  * every source is refused whole past its count or byte budget; failures listed are capped.
