@@ -96,4 +96,43 @@ describe('the Helm chart on a real API server', () => {
     expect(mutating.items[0].webhooks[0].clientConfig.caBundle).toBe(before.data['ca.crt']);
     expect(mutating.items[0].webhooks[0].reinvocationPolicy).toBe('IfNeeded');
   });
+
+  /** Creates a pod in `default` (no kubelet runs it); the exit code and stderr of kubectl. */
+  let pods = 0;
+  async function createPod(): Promise<{ code: number; stderr: string }> {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `window-${++pods}`, namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } };
+    return cluster.kubectl(['create', '-f', '-'], { stdin: JSON.stringify(pod) });
+  }
+
+  /** Polls until `check` holds (the API server picks webhook changes up within a moment). */
+  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('refuses pods while no replica is ready under failurePolicy Fail, and none when installed with Ignore as README says', async () => {
+    // No kubelet runs here, so no sigward replica ever becomes ready: the install window, held open.
+    await until('the fail-closed webhook to refuse a pod', async () => {
+      const attempt = await createPod();
+      return attempt.code !== 0 && attempt.stderr.includes('sigward');
+    });
+    const upgrade = await helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--reuse-values', '--set', 'webhook.failurePolicy=Ignore']);
+    expect(upgrade.code).toBe(0);
+    await until('pods to be admitted while sigward is not ready', async () => (await createPod()).code === 0);
+  });
+
+  it('leaves no webhook configuration after the documented uninstall, and the CRDs in place', async () => {
+    const deleted = await cluster.kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', '-l', `app.kubernetes.io/instance=${RELEASE}`]);
+    expect(deleted.code).toBe(0);
+    const uninstall = await helm(['uninstall', RELEASE, '--namespace', NAMESPACE]);
+    expect(uninstall.code).toBe(0);
+    for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
+      expect((await kubectlJson(['get', kind, '-l', 'app.kubernetes.io/name=sigward'])).items).toEqual([]);
+    }
+    expect((await cluster.kubectl(['get', 'crd', 'clusterimagepolicies.sigward.dev'])).code).toBe(0);
+    await until('pods to be admitted with sigward gone', async () => (await createPod()).code === 0);
+  });
 });
