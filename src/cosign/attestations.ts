@@ -1,22 +1,15 @@
 import { COSIGN, MEDIA_TYPE } from '../constants.js';
-import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
-import type { Descriptor, Registry, RequestOptions } from '../registry/types.js';
+import type { Registry, RequestOptions } from '../registry/types.js';
 import { mapConcurrent } from './concurrency.js';
-import { assertCandidateCount, candidateFingerprint, SourceBlobs } from './limits.js';
+import { assertCandidateCount, candidateFingerprint, fetchCandidate, SourceBlobs, type PlannedCandidate } from './limits.js';
 import { parseSignatureManifest, SIGNATURE_MANIFEST_TYPES } from './manifest.js';
 import { signatureTag } from './tag.js';
-import type { LegacyDiscovery, SignatureCandidate, SignatureFailure } from './types.js';
+import type { LegacyDiscovery, SignatureFailure } from './types.js';
 
 /** An attestation envelope is a statement and its signature; as with bundles, 1 MiB is generous. */
 export const MAX_ATTESTATION_BYTES = 1024 * 1024;
 const BLOB_CONCURRENCY = 4;
-
-interface PlannedEnvelope {
-  readonly location: string;
-  readonly descriptor: Descriptor;
-  readonly fingerprint: string;
-}
 
 /**
  * Legacy attestations (cosign-spec §1.7): the manifest at `sha256-<hex>.att`, one DSSE envelope
@@ -36,7 +29,7 @@ export async function discoverLegacyAttestations(
   const manifest = await registry.getManifest(repo, tag, { ...options, accept: SIGNATURE_MANIFEST_TYPES });
   if (manifest === undefined) return { candidates: [], failures: [] };
   const failures: SignatureFailure[] = [];
-  const planned = new Map<string, PlannedEnvelope>();
+  const planned = new Map<string, PlannedCandidate>();
   parseSignatureManifest(manifest, where).forEach((layer, index) => {
     const location = `${where} layer ${index}`;
     if (!layer.ok) {
@@ -52,23 +45,7 @@ export async function discoverLegacyAttestations(
   assertCandidateCount(envelopes.length, where);
   const blobs = new SourceBlobs(registry, repo, where, options, { what: 'attestation', maxBytes: MAX_ATTESTATION_BYTES });
   blobs.reserve(envelopes.map((e) => e.descriptor));
-  const outcomes = await mapConcurrent(envelopes, BLOB_CONCURRENCY, (envelope) => readEnvelope(blobs, envelope, options));
+  const outcomes = await mapConcurrent(envelopes, BLOB_CONCURRENCY, (envelope) => fetchCandidate(blobs, envelope, 'legacy', options));
   for (const outcome of outcomes) if ('failure' in outcome) failures.push(outcome.failure);
   return { candidates: outcomes.flatMap((o) => ('candidate' in o ? [o.candidate] : [])), failures };
-}
-
-async function readEnvelope(
-  blobs: SourceBlobs,
-  planned: PlannedEnvelope,
-  options: RequestOptions,
-): Promise<{ readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure }> {
-  const { location, descriptor, fingerprint } = planned;
-  try {
-    const envelope = await blobs.get(descriptor);
-    const annotations = descriptor.annotations ?? {};
-    return { candidate: { location, format: 'legacy', descriptor, payload: envelope, signature: new Uint8Array(0), annotations, fingerprint } };
-  } catch (err) {
-    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
-    return { failure: { location, code: err.code, message: err.message } };
-  }
 }

@@ -1,9 +1,9 @@
 import { MEDIA_TYPE } from '../constants.js';
 import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
-import type { Descriptor, Registry, RequestOptions } from '../registry/types.js';
+import type { Registry, RequestOptions } from '../registry/types.js';
 import { mapConcurrent } from './concurrency.js';
-import { assertCandidateCount, candidateFingerprint, SourceBlobs } from './limits.js';
+import { assertCandidateCount, candidateFingerprint, fetchCandidate, SourceBlobs, type PlannedCandidate } from './limits.js';
 import { parseSignatureManifest, SIGNATURE_MANIFEST_TYPES, type ManifestLayer } from './manifest.js';
 import { decodeSignatureAnnotation } from './signature-annotation.js';
 import { signatureTag } from './tag.js';
@@ -19,12 +19,7 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 const BLOB_CONCURRENCY = 4;
 
 /** A layer that names a payload and carries what a signature needs, not yet fetched. */
-interface PlannedLayer {
-  readonly location: string;
-  readonly descriptor: Descriptor;
-  readonly signature: Uint8Array;
-  readonly fingerprint: string;
-}
+type PlannedLayer = PlannedCandidate & { readonly signature: Uint8Array };
 
 /**
  * Finds the legacy signatures of `digest`: the manifest at `<signatureRepo>:sha256-<hex>.sig`,
@@ -60,7 +55,7 @@ export async function discoverLegacySignatures(
   const blobs = new SourceBlobs(registry, signatureRepo, where, options, { what: 'payload', maxBytes: MAX_PAYLOAD_BYTES });
   blobs.reserve(layers.map((l) => l.descriptor));
 
-  const outcomes = await mapConcurrent(layers, BLOB_CONCURRENCY, (layer) => readPayload(blobs, layer, options));
+  const outcomes = await mapConcurrent(layers, BLOB_CONCURRENCY, (layer) => fetchCandidate(blobs, layer, 'legacy', options));
   const candidates: SignatureCandidate[] = [];
   for (const outcome of outcomes) {
     if ('candidate' in outcome) candidates.push(outcome.candidate);
@@ -84,22 +79,6 @@ function planLayer(layer: ManifestLayer, location: string): PlannedLayer | { rea
     return { location, descriptor, signature, fingerprint: candidateFingerprint(descriptor, annotations) };
   } catch (err) {
     if (!(err instanceof SigwardError)) throw err;
-    return { failure: { location, code: err.code, message: err.message } };
-  }
-}
-
-async function readPayload(
-  blobs: SourceBlobs,
-  layer: PlannedLayer,
-  options: RequestOptions,
-): Promise<{ readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure }> {
-  const { location, descriptor, signature, fingerprint } = layer;
-  try {
-    const payload = await blobs.get(descriptor);
-    const annotations = descriptor.annotations ?? {};
-    return { candidate: { location, format: 'legacy', descriptor, payload, signature, annotations, fingerprint } };
-  } catch (err) {
-    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
     return { failure: { location, code: err.code, message: err.message } };
   }
 }

@@ -2,6 +2,7 @@ import { sha256Hex, digestOf } from '../crypto/hash.js';
 import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Descriptor, Registry, RequestOptions } from '../registry/types.js';
+import type { SignatureCandidate, SignatureFailure } from './types.js';
 
 /**
  * How much one signature source (the `.sig` tag, the bundles of the referrers API or its
@@ -113,5 +114,37 @@ export class SourceBlobs {
       throw new SigwardError('BLOB_DIGEST_MISMATCH', `${what} bytes do not match ${descriptor.digest} (${descriptor.size} bytes)`);
     }
     return bytes;
+  }
+}
+
+/** A layer of a source, planned before anything is fetched: where it is, its blob, its name. */
+export interface PlannedCandidate {
+  readonly location: string;
+  readonly descriptor: Descriptor;
+  readonly fingerprint: string;
+  /** Legacy `.sig` layers: the decoded signature annotation; empty for bundles and envelopes. */
+  readonly signature?: Uint8Array;
+}
+
+/**
+ * Fetches a planned layer's blob (once per digest, through the source's budget) and makes it a
+ * candidate; a registry or content failure of that layer is a failure of it alone, unless the
+ * review was abandoned, which stops the whole source.
+ */
+export async function fetchCandidate(
+  blobs: SourceBlobs,
+  planned: PlannedCandidate,
+  format: SignatureCandidate['format'],
+  options: RequestOptions,
+): Promise<{ readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure }> {
+  const { location, descriptor, fingerprint } = planned;
+  try {
+    const payload = await blobs.get(descriptor);
+    const annotations = descriptor.annotations ?? {};
+    const signature = planned.signature ?? new Uint8Array(0);
+    return { candidate: { location, format, descriptor, payload, signature, annotations, fingerprint } };
+  } catch (err) {
+    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
+    return { failure: { location, code: err.code, message: err.message } };
   }
 }

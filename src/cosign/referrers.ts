@@ -3,7 +3,7 @@ import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Descriptor, Registry, RequestOptions } from '../registry/types.js';
 import { mapConcurrent } from './concurrency.js';
-import { assertCandidateCount, candidateFingerprint, SIGNATURE_LIMITS, SourceBlobs } from './limits.js';
+import { assertCandidateCount, candidateFingerprint, fetchCandidate, SIGNATURE_LIMITS, SourceBlobs, type PlannedCandidate } from './limits.js';
 import { isObject, parseJsonBytes } from './json.js';
 import { parseSignatureManifest } from './manifest.js';
 import { isSha256Digest, referrersTag } from './tag.js';
@@ -12,12 +12,6 @@ import type { LegacyDiscovery, SignatureCandidate, SignatureFailure } from './ty
 /** A bundle is a few kilobytes (a certificate, a log entry and an envelope); 1 MiB is generous. */
 export const MAX_BUNDLE_BYTES = 1024 * 1024;
 const FETCH_CONCURRENCY = 4;
-
-/** A referrer that holds one bundle layer, before the bundle is fetched. */
-interface BundleLayer {
-  readonly location: string;
-  readonly descriptor: Descriptor;
-}
 
 /**
  * Finds the cosign v3 sigstore bundles stored for `digest` (cosign-spec §2.3): the referrers
@@ -47,7 +41,7 @@ export async function discoverBundles(
   const layers = found.flatMap((f) => (f !== undefined && 'descriptor' in f ? [f] : []));
   const blobs = new SourceBlobs(registry, signatureRepo, where, options, { what: 'bundle', maxBytes: MAX_BUNDLE_BYTES });
   blobs.reserve(layers.map((l) => l.descriptor));
-  const outcomes = await mapConcurrent(layers, FETCH_CONCURRENCY, (layer) => readBundle(blobs, layer, options));
+  const outcomes = await mapConcurrent(layers, FETCH_CONCURRENCY, (layer) => fetchCandidate(blobs, layer, 'bundle', options));
   const candidates: SignatureCandidate[] = [];
   for (const outcome of outcomes) {
     if ('candidate' in outcome) candidates.push(outcome.candidate);
@@ -77,7 +71,7 @@ async function readReferrer(
   repo: Repository,
   descriptor: Descriptor,
   options: RequestOptions,
-): Promise<BundleLayer | { readonly failure: SignatureFailure } | undefined> {
+): Promise<PlannedCandidate | { readonly failure: SignatureFailure } | undefined> {
   const location = `${repo.name}@${descriptor.digest}`;
   try {
     const manifest = await registry.getManifest(repo, descriptor.digest, { ...options, accept: [MEDIA_TYPE.ociManifest] });
@@ -87,24 +81,7 @@ async function readReferrer(
     // cosign keeps a referrer only when it holds exactly one bundle layer; anything else is not a signature.
     const layer = bundles.length === 1 && layers.length === 1 ? bundles[0] : undefined;
     if (layer === undefined || !layer.ok) return undefined;
-    return { location, descriptor: layer.descriptor };
-  } catch (err) {
-    if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
-    return { failure: { location, code: err.code, message: err.message } };
-  }
-}
-
-async function readBundle(
-  blobs: SourceBlobs,
-  layer: BundleLayer,
-  options: RequestOptions,
-): Promise<{ readonly candidate: SignatureCandidate } | { readonly failure: SignatureFailure }> {
-  const { location, descriptor } = layer;
-  try {
-    const payload = await blobs.get(descriptor);
-    const annotations = descriptor.annotations ?? {};
-    const fingerprint = candidateFingerprint(descriptor, annotations);
-    return { candidate: { location, format: 'bundle', descriptor, payload, signature: new Uint8Array(0), annotations, fingerprint } };
+    return { location, descriptor: layer.descriptor, fingerprint: candidateFingerprint(layer.descriptor, layer.descriptor.annotations ?? {}) };
   } catch (err) {
     if (!(err instanceof SigwardError) || options.signal?.aborted === true) throw err;
     return { failure: { location, code: err.code, message: err.message } };
