@@ -131,7 +131,7 @@ function collectContainers(spec: JsonObject, list: string, at: SpecAt, uses: Ima
     const segments = [...listPath, String(index), 'image'];
     if (!isJsonObject(entry)) problems.add(fieldPath(segments.slice(0, -1)), 'not an object');
     else if (typeof image !== 'string' || image === '') problems.add(fieldPath(segments), 'missing or not a non-empty string');
-    else uses.push(use(segments, image, at.inPod));
+    else uses.push(use(segments, image, at.inPod, containerName(entry)));
   }
 }
 
@@ -164,8 +164,14 @@ function collectImageVolumes(spec: JsonObject, at: SpecAt, uses: ImageUse[], pro
   }
 }
 
-function use(segments: readonly string[], image: string, inPod: boolean): ImageUse {
-  return { path: fieldPath(segments), pointer: '/' + segments.join('/'), image, inPod };
+function use(segments: readonly string[], image: string, inPod: boolean, container?: string): ImageUse {
+  return { path: fieldPath(segments), pointer: '/' + segments.join('/'), image, inPod, ...(container === undefined ? {} : { container }) };
+}
+
+/** The container's name, for messages; cut, since it is echoed input. */
+function containerName(entry: JsonObject): string | undefined {
+  const name = ownField(entry, 'name');
+  return typeof name === 'string' && name !== '' ? name.slice(0, ADMISSION_LIMITS.maxNameLength) : undefined;
 }
 
 /** `spec.containers[0].image` from `['spec', 'containers', '0', 'image']`. */

@@ -77,15 +77,23 @@ export function decisionsAnswer(uid: string, decisions: readonly ImageDecision[]
   return { ...answer, verdict };
 }
 
-/** `spec.containers[0].image: image REF, digest D, policy P: reason; reason` for people. */
+/** `spec.containers[0].image: image REF, digest D, policy P: reason; reason` for people (`policy P` left out when the reasons name it). */
 export function describeDecision(decision: ImageDecision): string {
   const full = decision.reference ?? decision.use.image;
   const reference = cap(full, ADMISSION_LIMITS.maxEchoedReference);
   const digest = decision.digest !== undefined && !full.endsWith(decision.digest) ? `, digest ${decision.digest}` : '';
-  const policies = decision.policies.length > 0 ? decision.policies.join(', ') : '(none)';
   const reasons = decision.reasons.length > 0 ? decision.reasons.join(' / ') : 'not verified';
-  const line = `${decision.use.path}: image ${reference}${digest}, policy ${policies}: ${reasons}`;
+  // A policy's own reason starts with its name ("ClusterImagePolicy acme (enforce): …"): it is
+  // not named twice, which would spend the characters kubectl shows on repetition.
+  const named = namedInReasons(decision.policies, reasons);
+  const policies = named ? '' : `, policy ${decision.policies.length > 0 ? decision.policies.join(', ') : '(none)'}`;
+  const container = decision.use.container === undefined ? '' : ` (container ${decision.use.container})`;
+  const line = `${decision.use.path}${container}: image ${reference}${digest}${policies}: ${reasons}`;
   return cap(line, ADMISSION_LIMITS.maxLineLength);
+}
+
+function namedInReasons(policies: readonly string[], reasons: string): boolean {
+  return policies.length > 0 && policies.every((policy) => reasons.includes(policy));
 }
 
 /** Short lines for `kubectl` to print; the full story is in the logs. */
@@ -94,7 +102,7 @@ function warnings(decisions: readonly ImageDecision[]): string[] {
   const shown = decisions.length <= max ? decisions : decisions.slice(0, max - 1);
   const lines = shown.map((d) => {
     const reasons = d.reasons.length > 0 ? d.reasons.join(' / ') : 'not verified';
-    const policies = d.policies.length > 0 ? ` (${d.policies.join(', ')})` : '';
+    const policies = d.policies.length > 0 && !namedInReasons(d.policies, reasons) ? ` (${d.policies.join(', ')})` : '';
     const image = cap(d.use.image, ADMISSION_LIMITS.maxEchoedReference / 4);
     return cap(`sigward: ${d.use.path} ${image} not verified${policies}: ${reasons}`, ADMISSION_LIMITS.maxWarningLength);
   });

@@ -24,6 +24,8 @@ export interface ImageUse {
   readonly image: string;
   /** True for a Pod's own containers (pinned by /mutate by default); false inside workload templates. */
   readonly inPod: boolean;
+  /** The container's `name`, when the image is a container's (not an image volume's). */
+  readonly container?: string;
 }
 
 export type ImageAction = 'allow' | 'deny' | 'warn' | 'audit';

@@ -157,7 +157,7 @@ describe('when the registry connection is cut in the middle of a response', () =
   }, 30_000);
 
   it('denies inside the webhook deadline with a registry reason', () => {
-    expectDeniedInTime(result, [`image ${proxied()}`, 'policy ClusterImagePolicy cut', /REGISTRY_[A-Z_]+/]);
+    expectDeniedInTime(result, [`image ${proxied()}`, 'ClusterImagePolicy cut (enforce)', /REGISTRY_[A-Z_]+/]);
   });
 
   it('reached the registry through the proxy, which cut the answer', () => {
@@ -183,7 +183,7 @@ describe('when the registry presents a certificate from a CA sigward was not giv
   }, 30_000);
 
   it('denies inside the webhook deadline with REGISTRY_TLS', () => {
-    expectDeniedInTime(result, [`image ${onUntrusted.reference}`, 'policy ClusterImagePolicy untrusted', 'REGISTRY_TLS']);
+    expectDeniedInTime(result, [`image ${onUntrusted.reference}`, 'ClusterImagePolicy untrusted (enforce)', 'REGISTRY_TLS']);
   });
 
   it('stays healthy and keeps admitting signed images', async () => {
@@ -201,7 +201,7 @@ describe('when the registry demands a Bearer token and its token endpoint is dow
 
   it('asked the registry, then denies inside the webhook deadline with a reason', () => {
     expect(tokenOnly.requests.length).toBeGreaterThan(0);
-    expectDeniedInTime(result, [`image ${image()}`, 'policy ClusterImagePolicy token', /REGISTRY_(AUTH|UNREACHABLE)/]);
+    expectDeniedInTime(result, [`image ${image()}`, 'ClusterImagePolicy token (enforce)', /REGISTRY_(AUTH|UNREACHABLE)/]);
   });
 
   it('stays healthy and keeps admitting signed images', async () => {

@@ -106,7 +106,7 @@ describe('POST /validate', () => {
       const unsigned = image('unsigned');
       const request = createReview(kind, unsigned.reference);
       expectDenied(await main.admit('/validate', request), request.request.uid, [
-        `${imagePath(kind)}: image ${unsigned.reference}`, unsigned.digest, 'ClusterImagePolicy enforce-app', 'NO_SIGNATURES',
+        `${imagePath(kind)} (container app-0): image ${unsigned.reference}`, unsigned.digest, 'ClusterImagePolicy enforce-app', 'NO_SIGNATURES',
       ]);
     });
   });
@@ -175,7 +175,7 @@ describe('policy modes', () => {
       const response = await main.admit('/validate', request);
       expectAdmitted(response, request.request.uid);
       expect(response.warnings).toHaveLength(1);
-      expect(response.warnings?.[0]).toContain(`spec.containers[0].image ${image('warnUnsigned').reference} not verified (ClusterImagePolicy warn-app)`);
+      expect(response.warnings?.[0]).toContain(`spec.containers[0].image ${image('warnUnsigned').reference} not verified: ClusterImagePolicy warn-app (warn): 0 of 1 authorities verified`);
     });
 
     it('admits a signed image without warnings', async () => {

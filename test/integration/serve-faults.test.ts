@@ -134,8 +134,8 @@ describe('when the registry has been stopped before the review', () => {
 
   it('denies inside the webhook deadline, saying the registry cannot be reached', () => {
     expect(result.response).toMatchObject({ uid: result.uid, allowed: false, status: { code: 403 } });
-    expect(result.response.status?.message).toContain(`spec.containers[0].image: image ${doomedImage.reference}`);
-    expect(result.response.status?.message).toContain('policy ClusterImagePolicy doomed');
+    expect(result.response.status?.message).toContain(`spec.containers[0].image (container app-0): image ${doomedImage.reference}`);
+    expect(result.response.status?.message).toContain(': ClusterImagePolicy doomed (enforce): ');
     expect(result.response.status?.message).toMatch(/REGISTRY_UNREACHABLE.*ECONNREFUSED/);
     expect(result.elapsedMs).toBeLessThan(WEBHOOK_TIMEOUT_SECONDS * 1000);
   });
@@ -154,7 +154,7 @@ describe('when the registry accepts the connection and never answers', () => {
 
   it('denies inside the webhook deadline, naming the timeout', () => {
     expect(result.response).toMatchObject({ uid: result.uid, allowed: false, status: { code: 403 } });
-    expect(result.response.status?.message).toContain(`spec.containers[0].image: image ${silent.host}/faults/app:v1`);
+    expect(result.response.status?.message).toContain(`spec.containers[0].image (container app-0): image ${silent.host}/faults/app:v1`);
     expect(result.response.status?.message).toContain(`webhook timeout ${WEBHOOK_TIMEOUT_SECONDS}s`);
     expect(result.elapsedMs).toBeLessThan(WEBHOOK_TIMEOUT_SECONDS * 1000);
   });
@@ -163,7 +163,7 @@ describe('when the registry accepts the connection and never answers', () => {
   // known before any registry request (matching is pure), so a review cut off by the deadline
   // can name them too; "policy (none)" reads as if no policy had matched.
   it('names the policy whose check did not finish', () => {
-    expect(result.response.status?.message).toContain('policy ClusterImagePolicy silent');
+    expect(result.response.status?.message).toContain(': ClusterImagePolicy silent (enforce): ');
   });
 
   it('reached the silent server (the deadline, not a refused connection, ended the review)', () => {
@@ -194,7 +194,7 @@ describe('when the registry answers 200 with garbage in the middle of the review
 
   it('denies inside the webhook deadline, naming the digest and the malformed answer', () => {
     expect(result.response).toMatchObject({ uid: result.uid, allowed: false, status: { code: 403 } });
-    expect(result.response.status?.message).toContain(`image ${garbage.host}/faults/app:v1, digest ${STATED_DIGEST}, policy ClusterImagePolicy garbage`);
+    expect(result.response.status?.message).toContain(`image ${garbage.host}/faults/app:v1, digest ${STATED_DIGEST}: ClusterImagePolicy garbage (enforce)`);
     expect(result.response.status?.message).toMatch(/REGISTRY_RESPONSE_INVALID|SIGNATURE_MALFORMED/);
     expect(result.elapsedMs).toBeLessThan(WEBHOOK_TIMEOUT_SECONDS * 1000);
   });

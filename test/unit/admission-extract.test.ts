@@ -23,18 +23,20 @@ function failure(review: Doc, maxImages?: number): { code: ErrorCode; message: s
 function expectedUses(prefix: string, inPod: boolean): ImageUse[] {
   const pointer = '/' + prefix.split('.').join('/');
   return [
-    { path: `${prefix}.containers[0].image`, pointer: `${pointer}/containers/0/image`, image: 'nginx:1.27', inPod },
+    { path: `${prefix}.containers[0].image`, pointer: `${pointer}/containers/0/image`, image: 'nginx:1.27', inPod, container: 'web' },
     {
       path: `${prefix}.containers[1].image`,
       pointer: `${pointer}/containers/1/image`,
       image: `registry.example.com/acme/proxy@${DIGEST_A}`,
       inPod,
+      container: 'sidecar',
     },
     {
       path: `${prefix}.initContainers[0].image`,
       pointer: `${pointer}/initContainers/0/image`,
       image: 'registry.example.com/acme/migrate:2.1',
       inPod,
+      container: 'migrate',
     },
     {
       path: `${prefix}.volumes[1].image.reference`,
@@ -75,6 +77,7 @@ describe('extractImages', () => {
         pointer: '/spec/ephemeralContainers/0/image',
         image: 'busybox:1.36',
         inPod: true,
+        container: 'debugger-x7k2',
       });
     });
   });
@@ -88,7 +91,7 @@ describe('extractImages', () => {
         ephemeralContainers: [{ name: 'debugger', image: 'busybox:1.36' }],
       });
       expect(extract(withList)).toEqual([
-        { path: 'ephemeralContainers[0].image', pointer: '/ephemeralContainers/0/image', image: 'busybox:1.36', inPod: true },
+        { path: 'ephemeralContainers[0].image', pointer: '/ephemeralContainers/0/image', image: 'busybox:1.36', inPod: true, container: 'debugger' },
       ]);
     });
   });

@@ -88,6 +88,15 @@ describe('decisionsAnswer', () => {
     });
   });
 
+  describe('when the reason already names the policy', () => {
+    it('names it once, and the container beside the field path', () => {
+      const reason = 'ClusterImagePolicy acme (enforce): 0 of 1 authorities verified, 1 required; authority release: NO_SIGNATURES none found';
+      const denied: ImageDecision = { ...decision(0, 'deny', [reason]), use: { ...use(0), container: 'web' }, policies: ['ClusterImagePolicy acme'] };
+      const message = decisionsAnswer(UID, [denied]).review.response.status?.message ?? '';
+      expect(message).toBe(`spec.containers[0].image (container web): image registry.example.com/acme/app0:1.0, digest ${DIGEST_A}: ${reason}`);
+    });
+  });
+
   describe('when an image is in warn mode', () => {
     it('admits with one short warning per image', () => {
       const answer = decisionsAnswer(UID, [decision(0, 'warn', ['no signatures found (NO_SIGNATURES)']), decision(1, 'allow')]);

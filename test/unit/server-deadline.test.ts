@@ -68,7 +68,7 @@ describe('webhook server with a hanging evaluator', () => {
       expect(elapsed).toBeLessThan(3000);
       expect(res.status).toBe(200);
       expect(res.response.allowed).toBe(false);
-      expect(res.response.status!.message).toContain('spec.containers[0].image: image nginx:1.27, policy (none): not finished within 1.6s (webhook timeout 2s');
+      expect(res.response.status!.message).toContain('spec.containers[0].image (container web): image nginx:1.27, policy (none): not finished within 1.6s (webhook timeout 2s');
       expect(evaluator.evaluated.at(-1)!.signal.aborted).toBe(true);
     });
   });

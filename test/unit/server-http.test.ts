@@ -107,7 +107,7 @@ describe('webhook server over HTTPS', () => {
       expect(res.response.status).toEqual({
         code: 403,
         reason: 'Forbidden',
-        message: `spec.template.spec.containers[0].image: image docker.io/library/nginx:1.27, digest ${DIGEST_A}, policy ClusterImagePolicy/acme-release: no signatures found (NO_SIGNATURES)`,
+        message: `spec.template.spec.containers[0].image (container web): image docker.io/library/nginx:1.27, digest ${DIGEST_A}, policy ClusterImagePolicy/acme-release: no signatures found (NO_SIGNATURES)`,
       });
       const line = harness.logs.find((l) => l.uid === 'uid-deny-1' && l.msg === 'admission decision');
       expect(line).toMatchObject({ kind: 'Deployment', namespace: 'team-a', name: 'web', operation: 'CREATE', decision: 'deny' });
