@@ -59,7 +59,7 @@ export class RegistryClient implements Registry {
         return stated;
       }
     } else if (reply.status < 400 || reply.status >= 500) {
-      throw statusError(ctx, reply.status);
+      throw statusError(ctx, reply.status, reply.url);
     }
     // HEAD refused (405 and other 4xx) or its answer lacked the digest, type or length: GET and hash.
     const manifest = await this.getManifest(repo, reference, options);
@@ -78,7 +78,7 @@ export class RegistryClient implements Registry {
     const accept = options.accept ?? MANIFEST_ACCEPT;
     const reply = await this.exchange(ctx, { method: 'GET', url, accept, limit: this.manifestLimit(ctx) }, options);
     if (reply.status === 404) return undefined;
-    if (!isSuccess(reply.status)) throw statusError(ctx, reply.status);
+    if (!isSuccess(reply.status)) throw statusError(ctx, reply.status, reply.url);
     // The digest is always that of the bytes received; Docker-Content-Digest is not trusted,
     // as registries get it wrong (cosign-spec §3.1).
     const digest = sha256Digest(reply.body);
@@ -110,7 +110,7 @@ export class RegistryClient implements Registry {
     };
     const url = registryUrl(repo, `blobs/${digest}`, this.insecure);
     const reply = await this.exchange(ctx, { method: 'GET', url, limit }, options);
-    if (!isSuccess(reply.status)) throw statusError(ctx, reply.status);
+    if (!isSuccess(reply.status)) throw statusError(ctx, reply.status, reply.url);
     if (reply.body.byteLength !== size) throw sizeMismatch(ctx, size, reply.body.byteLength);
     const actual = sha256Digest(reply.body);
     if (actual !== digest) {
@@ -163,7 +163,7 @@ export class RegistryClient implements Registry {
 /** Descriptors of a 2xx referrers answer; undefined when it is not an image index (by its
  * Content-Type when it has one, else by shape: crane's registry sends none). */
 function referrersOf(ctx: CallContext, reply: HttpReply): Descriptor[] | undefined {
-  if (!isSuccess(reply.status)) throw statusError(ctx, reply.status);
+  if (!isSuccess(reply.status)) throw statusError(ctx, reply.status, reply.url);
   const type = mediaTypeOf(reply.headers.get('content-type'));
   if (type !== undefined && !INDEX_TYPES.has(type)) return undefined;
   return parseReferrersIndex(reply.body, subject(ctx));

@@ -105,7 +105,15 @@ function firstLine(text: string): string {
 }
 
 /** The error for an answer sigward cannot use. */
-export function statusError(ctx: CallContext, status: number): SigwardError {
+export function statusError(ctx: CallContext, status: number, url?: URL): SigwardError {
+  if (status === 400 && url?.protocol === 'http:') {
+    // What an HTTPS server answers a plain-HTTP request with: the registry was named by
+    // --insecure-registry but speaks TLS.
+    return new SigwardError(
+      'REGISTRY_ERROR',
+      `${subject(ctx)}: HTTP 400 to a plain-HTTP request; if ${url.host} speaks HTTPS, do not name it with --insecure-registry`,
+    );
+  }
   if (status === 429) {
     return new SigwardError('REGISTRY_RATE_LIMITED', `${subject(ctx)}: rate limited (HTTP 429)`);
   }

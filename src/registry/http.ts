@@ -114,7 +114,7 @@ export class Transport {
         const { reply } = result;
         if (!RETRYABLE_STATUS.has(reply.status)) return reply;
         const delay = last ? undefined : retryDelayMs(reply.headers.get(HEADER.retryAfter), attempt);
-        if (delay === undefined) throw statusError(ctx, reply.status);
+        if (delay === undefined) throw statusError(ctx, reply.status, reply.url);
         await sleep(delay, ctx.signal, () => deadlineExceeded(ctx));
       } else {
         if (!result.failure.retryable || last) throw result.failure.error;

@@ -12,7 +12,7 @@ import { closeRegistryAgents } from '../support/http.js';
 import { pushIndex, pushRandomImage, retag, type PushedManifest } from '../support/images.js';
 import { makeTempDir } from '../support/process.js';
 import { countRequests, startCraneRegistry, startDistributionRegistry, type TestRegistry } from '../support/registries.js';
-import { requireBuiltCli } from '../support/sigward.js';
+import { requireBuiltCli, runSigward } from '../support/sigward.js';
 import {
   parsePayloads,
   payloadDigests,
@@ -374,5 +374,16 @@ describe('on the distribution registry, when the registry config holds a wrong p
     expect(result.sigward.stderr).toContain(configFile);
     expect(result.sigward.stderr).not.toContain(wrongPassword);
     expect(result.sigward.stderr).not.toContain(Buffer.from(`${AUTH.username}:${wrongPassword}`).toString('base64'));
+  });
+});
+
+describe('when an HTTPS registry is named with --insecure-registry by mistake', () => {
+  it('says so, instead of a bare HTTP 400', async () => {
+    const good = access.get('distribution');
+    if (good === undefined) throw new Error('distribution registry did not start');
+    const { registry: reg, configFile } = good;
+    const result = await runSigward(['verify', `${reg.host}/side/plain/app:v1`, '--key', keys.signer.publicKey, '--insecure-registry', reg.host, '--registry-config', configFile, '--timeout', '5']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`HTTP 400 to a plain-HTTP request; if ${reg.host} speaks HTTPS, do not name it with --insecure-registry`);
   });
 });
