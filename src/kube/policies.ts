@@ -103,6 +103,7 @@ export class KubePolicySource implements PolicySource {
       path,
       list: list as () => Promise<{ items: PolicyObject[] }>,
       what: `${kind} objects`,
+      whenMissing: `the CRD ${kind === 'ClusterImagePolicy' ? 'clusterimagepolicies' : 'imagepolicies'}.sigward.dev is not installed; apply it with kubectl apply --server-side -f charts/sigward/crds/`,
       logger: this.options.logger,
       onAdd: (object) => { this.enqueue(() => this.upsert(kind, object)); },
       onUpdate: (object) => { this.enqueue(() => this.upsert(kind, object)); },

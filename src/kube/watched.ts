@@ -9,7 +9,7 @@
 import { ListWatch, Watch, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { describeKubeError } from './client.js';
+import { apiStatus, describeKubeError } from './client.js';
 
 export interface WatchedOptions<T extends KubernetesObject> {
   readonly config: KubeConfig;
@@ -20,6 +20,8 @@ export interface WatchedOptions<T extends KubernetesObject> {
   readonly fieldSelector?: string;
   /** What is watched, for logs: `ClusterImagePolicies`. */
   readonly what: string;
+  /** What to do when the API server does not serve the resource at all (HTTP 404): a CRD to install. */
+  readonly whenMissing?: string;
   readonly logger: Logger;
   readonly backoff?: BackoffOptions;
   readonly onAdd?: (object: T) => void;
@@ -119,7 +121,11 @@ export class Watched<T extends KubernetesObject> {
     this.settle?.();
     if (this.restart !== undefined) return;
     const delayMs = this.backoff.next();
-    this.options.logger.warn('watch failed; restarting it', { what: this.options.what, error: this.lastError, retryInMs: delayMs });
+    if (apiStatus(err) === 404 && this.options.whenMissing !== undefined) {
+      this.options.logger.error(`${this.options.what} are not served by the API server: ${this.options.whenMissing}`, { retryInMs: delayMs });
+    } else {
+      this.options.logger.warn('watch failed; restarting it', { what: this.options.what, error: this.lastError, retryInMs: delayMs });
+    }
     this.restart = setTimeout(() => {
       this.restart = undefined;
       if (!this.stopped) void this.run();
