@@ -43,6 +43,6 @@ USER 65532:65532
 EXPOSE 8443 9090
 # V8 sizes its young generation from the machine's memory (up to 128 MB on a large node) and
 # keeps it after collection; 16 MB holds sigward's short-lived per-review garbage and keeps the
-# resident size of 10,000 cached images under 200 MB (bench/RESULTS.md, memory).
+# resident size of 10,000 cached images near 200 MB (bench/RESULTS.md, memory).
 ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=16", "/app/dist/cli/main.js"]
 CMD ["serve"]

@@ -85,6 +85,8 @@ case $mode in
     ;;
   self-signed)
     render "$out"
+    # 02-sigward.yaml carries the generated private key: readable by its owner only.
+    chmod 600 "$out/02-sigward.yaml"
     echo "render-deploy: wrote $out with a generated CA and private key; do not commit it" >&2
     ;;
   check)
