@@ -8,8 +8,16 @@ import type { ImageUse, ReviewRequest } from './types.js';
  * before a policy existed and the pod, and its namespace, would never finish terminating.
  */
 export function isTerminating(request: ReviewRequest): boolean {
-  if (request.operation !== 'UPDATE' || request.object === undefined) return false;
-  const metadata = ownField(request.object, 'metadata');
+  if (request.operation !== 'UPDATE') return false;
+  // Both: the stored object (oldObject) must already be terminating. A client cannot set
+  // deletionTimestamp by an update, but mutating webhooks see the request before the API server
+  // restores it from the stored object, so the new object's alone proves nothing.
+  return hasDeletionTimestamp(request.object) && hasDeletionTimestamp(request.oldObject);
+}
+
+function hasDeletionTimestamp(object: ReviewRequest['object']): boolean {
+  if (object === undefined) return false;
+  const metadata = ownField(object, 'metadata');
   if (!isJsonObject(metadata)) return false;
   const timestamp = ownField(metadata, 'deletionTimestamp');
   return typeof timestamp === 'string' && timestamp !== '';

@@ -91,6 +91,19 @@ describe('an object being deleted', () => {
   });
 });
 
+describe('an UPDATE that claims a deletionTimestamp the stored object does not have', () => {
+  it('is judged like any other UPDATE: the new object alone proves nothing', async () => {
+    const review = updateOf('Pod', (r) => {
+      const claimed = mutated(r, 'request.object.metadata.deletionTimestamp', '2026-12-04T10:00:00Z');
+      return mutated(claimed, 'request.object.spec.containers.0.image', 'nginx:1.28');
+    });
+    const from = evaluator.evaluated.length;
+    await harness.post('/validate', review);
+    expect(judged(evaluator, from)).toEqual(['spec.containers[0].image']);
+    expect((await harness.post('/mutate', review)).response.patch).toBeDefined();
+  });
+});
+
 describe('the pods/ephemeralcontainers subresource', () => {
   it('judges and pins only the new ephemeral container', async () => {
     const review = ephemeralReview();
