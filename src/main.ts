@@ -123,6 +123,8 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     throw err;
   });
   kube?.startScan(evaluator);
+  // Listening, and armed once the policies are synced: from then on the webhooks fail closed.
+  kube?.armWebhooks(() => evaluator.ready());
   logger.info('sigward serving', { port: server.port, metricsPort: server.metricsPort, selfSigned: server.selfSigned });
   const close = async (): Promise<void> => {
     await server.close();

@@ -34,6 +34,7 @@ const KUBE: readonly FlagHelp[] = [
   { flag: 'report-api', value: 'auto|openreports|wgpolicyk8s', text: 'where audit results are written (default auto: openreports.io if installed, else wgpolicyk8s.io)' },
   { flag: 'exclude-namespace', value: 'NS', text: 'a namespace the webhook excludes, left out of the scan too (repeatable)' },
   { flag: 'exclude-label', value: 'KEY', text: 'namespaces labelled KEY=true are left out of the scan, as the webhook excludes them (default sigward.dev/exclude)' },
+  { flag: 'arm-webhooks', value: 'NAME', text: 'once ready, set failurePolicy Fail on the webhook configurations NAME (the chart creates them with Ignore)' },
 ];
 
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {

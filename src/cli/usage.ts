@@ -12,6 +12,6 @@ export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443]
               with --watch-crds: [--kubeconfig FILE] [--pull-secret NAME]
                                  [--pull-secrets-across-namespaces (default) | --no-pull-secrets-across-namespaces]
                                  [--scan-interval DURATION (10m; 0 = off)] [--report-api auto|openreports|wgpolicyk8s]
-                                 [--exclude-namespace NS ...] [--exclude-label KEY (sigward.dev/exclude)]`;
+                                 [--exclude-namespace NS ...] [--exclude-label KEY (sigward.dev/exclude)] [--arm-webhooks NAME]`;
 export const CHECK_USAGE = 'sigward check --policy-file FILE [--policy-file FILE ...] [--no-match deny|warn|allow] MANIFEST.yaml [...] [REGISTRY OPTIONS]';
 export const REPORT_USAGE = 'sigward report [--kubeconfig FILE] [--namespace NS] [--report-api auto|openreports|wgpolicyk8s]';

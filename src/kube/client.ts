@@ -3,11 +3,12 @@
  * resolved by config.ts) or, inside a pod, from its service account (token, CA and the
  * KUBERNETES_SERVICE_* variables the kubelet sets). The only place that builds API clients.
  */
-import { ApiException, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiException, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { SigwardError, describeError } from '../errors.js';
 
 export interface KubeClients {
   readonly config: KubeConfig;
+  readonly admission: AdmissionregistrationV1Api;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly events: EventsV1Api;
@@ -35,6 +36,7 @@ export function loadKubeConfig({ kubeconfig, inCluster }: { kubeconfig: string |
 export function kubeClients(config: KubeConfig): KubeClients {
   return {
     config,
+    admission: config.makeApiClient(AdmissionregistrationV1Api),
     core: config.makeApiClient(CoreV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
     events: config.makeApiClient(EventsV1Api),

@@ -8,6 +8,7 @@ import type { ImageEvaluator } from '../admission/types.js';
 import { SigwardError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CompiledPolicy } from '../policy/index.js';
+import { WebhookArmer } from './arm-webhooks.js';
 import { Auditor } from './audit.js';
 import { describeKubeError, kubeClients, loadKubeConfig } from './client.js';
 import { EventRecorder } from './events.js';
@@ -28,6 +29,8 @@ export interface KubeSide {
   readonly auditor: Auditor;
   /** Starts the background scan (when `--scan-interval` is not 0) with the evaluator it re-runs. */
   startScan(evaluator: ImageEvaluator): PodScanner;
+  /** With `--arm-webhooks`: sets the webhooks to Fail once `ready()` holds (see WebhookArmer). */
+  armWebhooks(ready: () => boolean): void;
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export function startKube(options: KubeOptions, filePolicies: readonly CompiledP
   namespaces.start();
   policies.start();
   let scanner: PodScanner | undefined;
+  const armer = options.armWebhooks === undefined ? undefined : new WebhookArmer(clients, options.armWebhooks, log);
   return {
     policies,
     credentials,
@@ -65,7 +69,9 @@ export function startKube(options: KubeOptions, filePolicies: readonly CompiledP
       scanner.start();
       return scanner;
     },
+    armWebhooks: (ready) => { void armer?.start(ready); },
     stop: async () => {
+      await armer?.stop();
       await scanner?.stop();
       await Promise.all([policies.stop(), namespaces.stop(), secrets.stop()]);
       await writer.flush();

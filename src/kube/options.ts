@@ -15,6 +15,7 @@ export const KUBE_FLAGS = {
   'report-api': { type: 'string' },
   'exclude-namespace': { type: 'string', multiple: true },
   'exclude-label': { type: 'string' },
+  'arm-webhooks': { type: 'string' },
 } as const;
 
 export type ReportApiChoice = 'auto' | 'openreports' | 'wgpolicyk8s';
@@ -39,6 +40,11 @@ export interface KubeOptions {
    */
   readonly excludedNamespaces: readonly string[];
   readonly excludeLabel: string;
+  /**
+   * `--arm-webhooks NAME`: once ready, set failurePolicy Fail on the webhooks of the Validating-
+   * and MutatingWebhookConfiguration NAME (the chart creates them with Ignore).
+   */
+  readonly armWebhooks: string | undefined;
 }
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -81,6 +87,7 @@ export function kubeOptions(values: Record<string, unknown>, env: Env): KubeOpti
     reportApi: reportApi(get('report-api')),
     excludedNamespaces: excludedNamespaces(values['exclude-namespace'] as string[] | undefined),
     excludeLabel: excludeLabel(get('exclude-label')),
+    armWebhooks: webhookConfigurationName(get('arm-webhooks')),
   });
 }
 
@@ -88,6 +95,11 @@ function excludedNamespaces(names: readonly string[] | undefined): readonly stri
   const bad = (names ?? []).filter((name) => !DNS_LABEL.test(name));
   if (bad.length > 0) throw new SigwardError('USAGE', `--exclude-namespace: ${bad.map((n) => `'${n.slice(0, 100)}'`).join(', ')} is not a namespace name`);
   return [...new Set(names ?? [])];
+}
+
+function webhookConfigurationName(name: string | undefined): string | undefined {
+  if (name !== undefined && !SECRET_NAME.test(name)) throw new SigwardError('USAGE', `--arm-webhooks: '${name.slice(0, 100)}' is not a webhook configuration name`);
+  return name;
 }
 
 function excludeLabel(key: string | undefined): string {

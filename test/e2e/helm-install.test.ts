@@ -79,7 +79,8 @@ describe('the Helm chart on a real API server', () => {
     }
     const validating = await kubectlJson(['get', 'validatingwebhookconfigurations', '-l', 'app.kubernetes.io/name=sigward']);
     const webhook = validating.items[0].webhooks[0];
-    expect(webhook.failurePolicy).toBe('Fail');
+    // No sigward replica runs here (no kubelet), so none has armed them: they stay at Ignore.
+    expect(webhook.failurePolicy).toBe('Ignore');
     expect(webhook.namespaceSelector.matchExpressions).toEqual(expect.arrayContaining([
       expect.objectContaining({ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: expect.arrayContaining(['kube-system', NAMESPACE]) }),
     ]));
@@ -113,15 +114,25 @@ describe('the Helm chart on a real API server', () => {
     throw new Error(`timed out waiting for ${what}`);
   }
 
-  it('refuses pods while no replica is ready under failurePolicy Fail, and none when installed with Ignore as README says', async () => {
-    // No kubelet runs here, so no sigward replica ever becomes ready: the install window, held open.
-    await until('the fail-closed webhook to refuse a pod', async () => {
+  it('admits pods while no replica is ready, and once armed refuses them, and an upgrade keeps it armed', async () => {
+    // The install window, held open: no replica ever becomes ready here. Pods are admitted.
+    await until('pods to be admitted while sigward is not ready', async () => (await createPod()).code === 0);
+    // What a ready replica does (serve --arm-webhooks): Fail on every webhook. The webhooks are
+    // live: with no replica to answer, the API server now refuses the pod.
+    for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
+      const armed = await cluster.kubectl(['patch', kind, RELEASE, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/failurePolicy', value: 'Fail' }])]);
+      expect(armed.code).toBe(0);
+    }
+    await until('the armed webhook to refuse a pod', async () => {
       const attempt = await createPod();
       return attempt.code !== 0 && attempt.stderr.includes('sigward');
     });
-    const upgrade = await helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--reuse-values', '--set', 'webhook.failurePolicy=Ignore']);
+    const upgrade = await helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--reuse-values']);
     expect(upgrade.code).toBe(0);
-    await until('pods to be admitted while sigward is not ready', async () => (await createPod()).code === 0);
+    for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
+      const [config] = (await kubectlJson(['get', kind, '-l', 'app.kubernetes.io/name=sigward'])).items;
+      expect(config.webhooks[0].failurePolicy).toBe('Fail');
+    }
   });
 
   it('leaves no webhook configuration after the documented uninstall, and the CRDs in place', async () => {

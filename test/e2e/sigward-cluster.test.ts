@@ -120,10 +120,16 @@ beforeAll(async () => {
     kubeconfig: cluster.kubeconfig,
     namespace: OWN,
     caFiles: [registry.caFile!, privateRegistry.caFile!],
-    args: ['--pull-secret', 'global-regcred', '--scan-interval', '2s'],
+    args: ['--pull-secret', 'global-regcred', '--scan-interval', '2s', '--arm-webhooks', 'sigward-e2e'],
   });
   await eventually('/readyz', async () => ((await sigward.status('/readyz')) === 200 ? true : undefined), 30_000);
-  for (const config of webhookConfigurations(sigward.port, sigward.caBundle, LABEL)) await apply(config);
+  // Created with Ignore, as the chart creates them: sigward arms them (--arm-webhooks) once ready.
+  for (const config of webhookConfigurations(sigward.port, sigward.caBundle, LABEL, 'Ignore')) await apply(config);
+  await eventually('sigward to arm its webhooks', async () => {
+    const policies = await Promise.all(['validatingwebhookconfiguration', 'mutatingwebhookconfiguration'].map((kind) =>
+      kubectl(['get', kind, 'sigward-e2e', '-o', 'jsonpath={.webhooks[*].failurePolicy}'])));
+    return policies.every((p) => p === 'Fail') ? true : undefined;
+  }, 30_000);
   // The API server loads webhook configurations from its informer within a moment.
   await eventually('the webhook to be called', async () => {
     const probe = await createPod(images.unsigned.reference, { prefix: 'probe' });

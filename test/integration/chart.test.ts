@@ -68,6 +68,9 @@ function expectInvariants(objects: readonly Tree[], values: Tree): void {
   const timeout = values.webhook.timeoutSeconds;
   expect(container.args.slice(0, 14)).toEqual(['serve', '--port', '8443', '--tls-cert', '/tls/tls.crt', '--tls-key', '/tls/tls.key',
     '--metrics-port', '9090', '--webhook-timeout', String(timeout), '--no-match', values.noMatch, '--watch-crds']);
+  const args = container.args as string[];
+  const armed = args.indexOf('--arm-webhooks');
+  expect(armed >= 0 ? args[armed + 1] : undefined).toBe(values.webhook.failurePolicy === 'Fail' ? FULLNAME : undefined);
   const { repository, digest, tag } = values.image;
   expect(container.image).toBe(digest === '' ? `${repository}:${tag || '0.1.0'}` : `${repository}@${digest}`);
   expect(deployment.spec.replicas).toBe(values.replicas);
@@ -89,7 +92,9 @@ function expectInvariants(objects: readonly Tree[], values: Tree): void {
   for (const [kind, path, rules] of [['MutatingWebhookConfiguration', '/mutate', POD_RULES], ['ValidatingWebhookConfiguration', '/validate', WORKLOAD_RULES]] as const) {
     const [webhook, ...others] = pick(objects, kind, FULLNAME).webhooks;
     expect(others).toHaveLength(0);
-    expect(webhook).toMatchObject({ failurePolicy: values.webhook.failurePolicy, timeoutSeconds: timeout, sideEffects: 'None',
+    // Rendered with Ignore: with failurePolicy Fail, sigward arms them once ready (--arm-webhooks), so
+    // no install blocks pod creation before a replica can answer; helm template sees no cluster to keep.
+    expect(webhook).toMatchObject({ failurePolicy: 'Ignore', timeoutSeconds: timeout, sideEffects: 'None',
       admissionReviewVersions: ['v1'], matchPolicy: 'Equivalent', clientConfig: { service: { name: FULLNAME, namespace: NAMESPACE, path, port: 443 } } });
     expect(webhook.namespaceSelector.matchExpressions).toEqual([
       { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', NAMESPACE, ...values.webhook.excludeNamespaces] },
@@ -111,7 +116,7 @@ describe('the chart, rendered with each ci values file', () => {
       expect(`${result.code} ${result.stdout}${result.stderr}`).toMatch(/^0 .*1 chart\(s\) linted, 0 chart\(s\) failed/s);
     });
 
-    it('renders a fail-closed webhook that excludes kube-system and its own namespace', async () => {
+    it('renders webhooks that sigward arms fail-closed once ready, excluding kube-system and its own namespace', async () => {
       expectInvariants(await render(['-f', join(CHART, 'ci', file)]), valuesWith(file));
     });
   });
@@ -240,15 +245,22 @@ describe('RBAC', () => {
     `Role ${FULLNAME}:  secrets get,list,watch`,
   ];
   const SCAN = `ClusterRole ${FULLNAME}:  pods list`;
+  const ARM = `ClusterRole ${FULLNAME}: admissionregistration.k8s.io validatingwebhookconfigurations,mutatingwebhookconfigurations get,patch`;
   const ACROSS = `ClusterRole ${FULLNAME}-pull-secrets:  secrets get,list,watch`;
 
   it('grants exactly the minimal rules, reading Secrets outside its namespace only when enabled', async () => {
-    expect(rules(await render([]))).toEqual([...MINIMAL, SCAN, ACROSS].sort());
-    expect(rules(await render(ci('no-cross-namespace-secrets')))).toEqual([...MINIMAL, SCAN].sort());
+    expect(rules(await render([]))).toEqual([...MINIMAL, SCAN, ACROSS, ARM].sort());
+    expect(rules(await render(ci('no-cross-namespace-secrets')))).toEqual([...MINIMAL, SCAN, ARM].sort());
   });
 
   it('lists pods cluster-wide only while the background scan is on', async () => {
-    expect(rules(await render(['--set', 'scan.interval=0']))).toEqual([...MINIMAL, ACROSS].sort());
+    expect(rules(await render(['--set', 'scan.interval=0']))).toEqual([...MINIMAL, ACROSS, ARM].sort());
+  });
+
+  it('may patch only its own webhook configurations, and only when it is to arm them', async () => {
+    const arming = pick(await render([]), 'ClusterRole', FULLNAME).rules.find((r: Tree) => r.apiGroups.includes('admissionregistration.k8s.io'));
+    expect(arming.resourceNames).toEqual([FULLNAME]);
+    expect(rules(await render(['--set', 'webhook.failurePolicy=Ignore']))).not.toContain(ARM);
   });
 
   it('passes the switches to serve as flags', async () => {

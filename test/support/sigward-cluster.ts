@@ -98,9 +98,9 @@ export async function startClusterServe(options: ClusterServeOptions): Promise<C
 }
 
 /** Validating and mutating webhook configurations for pods in namespaces labelled `label=true`. */
-export function webhookConfigurations(port: number, caBundle: string, label: string): Record<string, unknown>[] {
+export function webhookConfigurations(port: number, caBundle: string, label: string, failurePolicy: 'Fail' | 'Ignore' = 'Fail'): Record<string, unknown>[] {
   const common = {
-    admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', timeoutSeconds: 15,
+    admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy, timeoutSeconds: 15,
     namespaceSelector: { matchLabels: { [label]: 'true' } },
     rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
   };

@@ -54,6 +54,7 @@ describe('kubeOptions', () => {
         reportApi: 'auto',
         excludedNamespaces: [],
         excludeLabel: 'sigward.dev/exclude',
+        armWebhooks: undefined,
       });
     });
   });

@@ -140,9 +140,23 @@ clientConfig:
   {{- if not .root.Values.certManager.enabled }}
   caBundle: {{ .tls.caCert }}
   {{- end }}
-failurePolicy: {{ .root.Values.webhook.failurePolicy }}
+failurePolicy: {{ include "sigward.failurePolicy" .root }}
 matchPolicy: Equivalent
 sideEffects: None
 timeoutSeconds: {{ .root.Values.webhook.timeoutSeconds }}
 {{ include "sigward.webhookNamespaceSelector" .root }}
+{{- end -}}
+
+{{/*
+The failurePolicy the webhooks are rendered with. `webhook.failurePolicy: Fail` means: created with
+Ignore, so that pods can be created before any sigward replica is ready, and set to Fail by sigward
+itself once a replica is (`serve --arm-webhooks`). An upgrade keeps what is in the cluster once armed,
+so it reopens no window. `Ignore` stays Ignore.
+*/}}
+{{- define "sigward.failurePolicy" -}}
+{{- if eq .Values.webhook.failurePolicy "Fail" -}}
+{{- $existing := lookup "admissionregistration.k8s.io/v1" "ValidatingWebhookConfiguration" "" (include "sigward.fullname" .) -}}
+{{- $webhooks := dig "webhooks" (list) $existing -}}
+{{- if and $webhooks (eq (dig "failurePolicy" "" (first $webhooks)) "Fail") -}}Fail{{- else -}}Ignore{{- end -}}
+{{- else -}}Ignore{{- end -}}
 {{- end -}}
