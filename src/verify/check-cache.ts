@@ -38,11 +38,11 @@ export class CheckCache {
     });
   }
 
-  check(candidate: SignatureCandidate, authority: Authority, digest: string): CheckOutcome {
+  async check(candidate: SignatureCandidate, authority: Authority, digest: string): Promise<CheckOutcome> {
     const key = `${this.idOf(authority)}|${digest}|${candidate.fingerprint}`;
     const known = this.outcomes.get(key);
     if (known !== undefined) return relocated(known, candidate);
-    const outcome = this.checkOne(candidate, authority, digest);
+    const outcome = await this.checkOne(candidate, authority, digest);
     this.outcomes.set(key, outcome);
     return outcome;
   }

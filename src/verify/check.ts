@@ -2,16 +2,20 @@ import { MEDIA_TYPE } from '../constants.js';
 import { verifyLegacySignature } from '../cosign/index.js';
 import type { SignatureCandidate, VerifiedSignature } from '../cosign/types.js';
 import { describeError, errorCode, SigwardError, type ErrorCode } from '../errors.js';
-import {
-  legacyAttestationBundle,
-  parseBundle,
-  verifyImageBundle,
-  verifyLegacyKeyless,
-  verifyLegacyTransparency,
-  type BundleAuthority,
-  type BundleSigner,
-} from '../sigstore/index.js';
+import type { BundleAuthority, BundleSigner } from '../sigstore/index.js';
 import type { Authority } from './types.js';
+
+type Sigstore = typeof import('../sigstore/index.js');
+let sigstoreModule: Promise<Sigstore> | undefined;
+
+/**
+ * The bundle, keyless and transparency-log code, loaded the first time a check needs it: a
+ * key-only check of a legacy signature (most `sigward verify` runs) never pays for importing it.
+ */
+function sigstore(): Promise<Sigstore> {
+  sigstoreModule ??= import('../sigstore/index.js');
+  return sigstoreModule;
+}
 
 export type CheckOutcome =
   | { readonly ok: true; readonly signature: VerifiedSignature }
@@ -28,15 +32,15 @@ interface Expected {
  * binding and the required annotations. An authority that asks for an attestation accepts only
  * an attestation of that predicate type.
  */
-export function checkSignature(candidate: SignatureCandidate, authority: Authority, digest: string): CheckOutcome {
+export async function checkSignature(candidate: SignatureCandidate, authority: Authority, digest: string): Promise<CheckOutcome> {
   try {
-    return { ok: true, signature: verifyCandidate(candidate, authority, digest) };
+    return { ok: true, signature: await verifyCandidate(candidate, authority, digest) };
   } catch (err) {
     return { ok: false, code: errorCode(err), message: describeError(err) };
   }
 }
 
-function verifyCandidate(candidate: SignatureCandidate, authority: Authority, digest: string): VerifiedSignature {
+async function verifyCandidate(candidate: SignatureCandidate, authority: Authority, digest: string): Promise<VerifiedSignature> {
   const expected: Expected = { digest, ...(authority.annotations ? { annotations: authority.annotations } : {}) };
   switch (candidate.format) {
     case 'legacy':
@@ -55,7 +59,7 @@ function verifyCandidate(candidate: SignatureCandidate, authority: Authority, di
  * the layer's certificate, SCT, SET and identity. A simple-signing payload is not an in-toto
  * attestation, so it never satisfies an authority that asks for one.
  */
-function verifyLegacy(candidate: SignatureCandidate, authority: Authority, expected: Expected): VerifiedSignature {
+async function verifyLegacy(candidate: SignatureCandidate, authority: Authority, expected: Expected): Promise<VerifiedSignature> {
   if (candidate.descriptor.mediaType === MEDIA_TYPE.dsseEnvelope) return verifyLegacyAttestation(candidate, authority, expected);
   if (authority.attestation !== undefined) {
     throw new SigwardError('CLAIM_MISMATCH', `a simple-signing signature, not an attestation of type ${authority.attestation.predicateType}`);
@@ -63,10 +67,10 @@ function verifyLegacy(candidate: SignatureCandidate, authority: Authority, expec
   const layer = { payload: candidate.payload, signature: candidate.signature, annotations: candidate.annotations };
   if (authority.keyless === undefined) {
     const verified = verifyLegacySignature(candidate, authority.key, expected);
-    if (authority.rekor !== undefined) verifyLegacyTransparency(layer, authority.key, authority.rekor);
+    if (authority.rekor !== undefined) (await sigstore()).verifyLegacyTransparency(layer, authority.key, authority.rekor);
     return verified;
   }
-  const proof = verifyLegacyKeyless(layer, expected, authority.keyless);
+  const proof = (await sigstore()).verifyLegacyKeyless(layer, expected, authority.keyless);
   return { location: candidate.location, format: 'legacy', payload: candidate.payload, keyId: signerId(proof.signer) };
 }
 
@@ -76,12 +80,13 @@ function verifyLegacy(candidate: SignatureCandidate, authority: Authority, expec
  * about the admitted digest. An attestation is not a signature, so it never satisfies an
  * authority that asks for signatures.
  */
-function verifyLegacyAttestation(candidate: SignatureCandidate, authority: Authority, expected: Expected): VerifiedSignature {
+async function verifyLegacyAttestation(candidate: SignatureCandidate, authority: Authority, expected: Expected): Promise<VerifiedSignature> {
   if (authority.attestation === undefined) {
     throw new SigwardError('CLAIM_MISMATCH', 'an attestation, not a signature');
   }
   const layer = { payload: candidate.payload, signature: candidate.signature, annotations: candidate.annotations };
   const expectedAttestation = { ...expected, predicateType: authority.attestation.predicateType };
+  const { legacyAttestationBundle, verifyImageBundle } = await sigstore();
   const verified = verifyImageBundle(legacyAttestationBundle(layer), expectedAttestation, bundleAuthority(authority));
   return { location: candidate.location, format: 'legacy', payload: verified.payload, keyId: signerId(verified.signer) };
 }
@@ -91,8 +96,9 @@ function verifyLegacyAttestation(candidate: SignatureCandidate, authority: Autho
  * name the admitted digest (the same binding as the legacy payload's docker-manifest-digest)
  * with cosign's signature predicate, or the attestation type the authority asks for.
  */
-function verifyBundle(candidate: SignatureCandidate, authority: Authority, expected: Expected): VerifiedSignature {
+async function verifyBundle(candidate: SignatureCandidate, authority: Authority, expected: Expected): Promise<VerifiedSignature> {
   const predicateType = authority.attestation?.predicateType;
+  const { parseBundle, verifyImageBundle } = await sigstore();
   const verified = verifyImageBundle(
     parseBundle(candidate.payload),
     { ...expected, ...(predicateType !== undefined ? { predicateType } : {}) },

@@ -43,7 +43,7 @@ export class Verifier {
   private readonly digests: Memo<string> | undefined;
   private readonly discoveries: Memo<Discovery> | undefined;
   private readonly loadBudgetMs: number;
-  private readonly check: (candidate: SignatureCandidate, authority: Authority, digest: string) => CheckOutcome;
+  private readonly check: (candidate: SignatureCandidate, authority: Authority, digest: string) => Promise<CheckOutcome>;
   private readonly onVerification: ((result: 'verified' | 'failed') => void) | undefined;
 
   constructor(options: VerifierOptions) {
@@ -123,7 +123,7 @@ export class Verifier {
     for (const candidate of discovery.candidates) {
       await nextTurn();
       if (signal?.aborted === true) throw abandoned();
-      const outcome = this.check(candidate, authority, digest);
+      const outcome = await this.check(candidate, authority, digest);
       if (outcome.ok) signatures.push(outcome.signature);
       else failures.push({ code: outcome.code, message: `${candidate.location}: ${outcome.message}` });
     }
