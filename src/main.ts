@@ -13,7 +13,7 @@ import { Metrics } from './server/metrics.js';
 import { startServer, type RunningServer } from './server/server.js';
 import type { Discovery } from './verify/discover.js';
 import { Evaluator, scopedKey, type EvaluatorOptions, type PolicySource } from './verify/evaluator.js';
-import type { AuthorityVerdict } from './verify/types.js';
+import type { AuthorityVerdict, VerificationPhase } from './verify/types.js';
 import { CheckCache } from './verify/check-cache.js';
 import { discoverySize, verdictsSize } from './verify/sizes.js';
 import { Verifier, type Memo } from './verify/verifier.js';
@@ -93,19 +93,20 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs, verdictsSize);
   const checks = new CheckCache(CACHE_SETTINGS.checks);
   const onVerification = (result: 'verified' | 'failed'): void => { metrics.recordVerification(result); };
+  const onPhase = (phase: VerificationPhase, seconds: number): void => { metrics.recordPhase(phase, seconds); };
   // A load shared by several reviews runs under its own signal, for as long as the API server waits.
   const loadBudgetMs = config.webhookTimeoutSeconds * 1000;
-  const verifier = new Verifier({ registry, digests, discoveries, checks, loadBudgetMs, onVerification });
+  const verifier = new Verifier({ registry, digests, discoveries, checks, loadBudgetMs, onVerification, onPhase });
   // Reviews with the pod's own pull secrets share the caches, under keys of their credential scope.
   const scoped = <V>(memo: Memo<V>, scope: string): Memo<V> => ({ getOrLoad: (key, load) => memo.getOrLoad(scopedKey(scope, key), load) });
   const cluster: Partial<EvaluatorOptions> = kube === undefined ? {} : {
     onDecided: kube.auditor.onDecided,
     ...(kube.credentials === undefined ? {} : {
       credentials: kube.credentials,
-      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), checks, loadBudgetMs, onVerification }),
+      scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), checks, loadBudgetMs, onVerification, onPhase }),
     }),
   };
-  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts, loadBudgetMs, ...cluster });
+  const evaluator = new Evaluator({ verifier, policies: source, noMatch: config.noMatch, digests, verdicts, loadBudgetMs, onPhase, ...cluster });
 
   const server = await startServer({
     evaluator,

@@ -1,6 +1,9 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LookupResult } from '../cache/ttl-cache.js';
 import type { RegistryEvent } from '../registry/types.js';
+import type { VerificationPhase } from '../verify/types.js';
+
+const VERIFICATION_PHASES: readonly VerificationPhase[] = ['resolve', 'discover', 'verify', 'decide', 'cached'];
 
 /** What one admission review ended as, for `sigward_admission_requests_total`. */
 export interface AdmissionRecord {
@@ -23,6 +26,7 @@ export class Metrics {
   private readonly registryRequests: Counter<'registry' | 'status'>;
   private readonly cacheRequests: Counter<'cache' | 'result'>;
   private readonly verifications: Counter<'result'>;
+  private readonly phases: Map<VerificationPhase, Histogram.Internal<'phase'>>;
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -56,6 +60,15 @@ export class Metrics {
       labelNames: ['result'],
       registers,
     });
+    const phaseHistogram = new Histogram({
+      name: 'sigward_verification_phase_seconds',
+      help: 'Time spent per verification phase: resolve, discover (and fetch), verify, decide, and whole decisions from cache (cached).',
+      labelNames: ['phase'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    // Children looked up once: the cached path records a phase on every review.
+    this.phases = new Map(VERIFICATION_PHASES.map((phase) => [phase, phaseHistogram.labels(phase)]));
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -70,6 +83,10 @@ export class Metrics {
 
   recordCache(cache: string, result: LookupResult): void {
     this.cacheRequests.inc({ cache, result });
+  }
+
+  recordPhase(phase: VerificationPhase, seconds: number): void {
+    this.phases.get(phase)?.observe(seconds);
   }
 
   /** `result` is a small fixed set chosen by the verifier (verified, failed, error, …). */

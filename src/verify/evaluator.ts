@@ -7,7 +7,7 @@ import type { ImageReference } from '../reference/types.js';
 import type { CredentialProvider } from '../registry/types.js';
 import { sharedLoad } from './shared-load.js';
 import { DEFAULT_LOAD_BUDGET_MS, type Verifier } from './verifier.js';
-import type { AuthorityVerdict, VerifyOptions } from './types.js';
+import type { AuthorityVerdict, VerificationPhase, VerifyOptions } from './types.js';
 
 /** The policies in force now; a file list or the cluster's custom resources. */
 export interface PolicySource {
@@ -61,6 +61,8 @@ export interface EvaluatorOptions {
   readonly credentials?: ReviewCredentialSource;
   /** A verifier whose digest and signature caches key their entries under `scope` (see scopedKey). */
   readonly scopedVerifier?: (scope: string) => Verifier;
+  /** Told how long folding took, and how long a decision answered whole from cache took (metrics). */
+  readonly onPhase?: (phase: VerificationPhase, seconds: number) => void;
   /** Told of every image decided, the cached path included; must return at once (no I/O). */
   readonly onDecided?: (request: ReviewRequest, decided: DecidedImage) => void;
 }
@@ -113,12 +115,14 @@ export class Evaluator implements ImageEvaluator {
   evaluateCached(images: readonly ImageUse[], request: ReviewRequest): readonly ImageDecision[] | undefined {
     const credentials = this.options.credentials === undefined ? SHARED : this.options.credentials.peek(request);
     if (credentials === undefined) return undefined;
+    const started = performance.now();
     const decisions: ImageDecision[] = [];
     for (const use of images) {
       const decision = this.decideCached(use.image, request, credentials);
       if (decision === undefined) return undefined;
       decisions.push({ use, ...decision });
     }
+    this.options.onPhase?.('cached', (performance.now() - started) / 1000);
     return decisions;
   }
 
@@ -200,7 +204,10 @@ export class Evaluator implements ImageEvaluator {
         }
       }),
     );
-    return this.fold(seen, ref, digest, evaluations);
+    const folding = performance.now();
+    const decided = this.fold(seen, ref, digest, evaluations);
+    this.options.onPhase?.('decide', (performance.now() - folding) / 1000);
+    return decided;
   }
 
   private decideCached(image: string, request: ReviewRequest, credentials: ReviewCredentials): Omit<ImageDecision, 'use'> | undefined {

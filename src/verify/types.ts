@@ -52,6 +52,13 @@ export interface AuthorityVerdict {
   readonly failures: readonly { readonly code: ErrorCode; readonly message: string; readonly more?: number }[];
 }
 
+/**
+ * Where a review's time goes (`sigward_verification_phase_seconds{phase}`): resolving a tag,
+ * discovering and fetching signatures, checking them, folding verdicts into a decision, and a
+ * decision answered whole from the caches. A phase is recorded only when its work was done.
+ */
+export type VerificationPhase = 'resolve' | 'discover' | 'verify' | 'decide' | 'cached';
+
 export interface VerifyOptions {
   readonly signal?: AbortSignal;
   readonly credentials?: CredentialProvider;

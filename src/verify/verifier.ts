@@ -7,7 +7,7 @@ import { discoverSignatures, type Discovery } from './discover.js';
 import { checkSignature, type CheckOutcome } from './check.js';
 import type { CheckCache } from './check-cache.js';
 import { sharedLoad, type Memo } from './shared-load.js';
-import type { Authority, AuthorityVerdict, VerifyOptions } from './types.js';
+import type { Authority, AuthorityVerdict, VerificationPhase, VerifyOptions } from './types.js';
 
 export type { Memo };
 
@@ -25,6 +25,8 @@ export interface VerifierOptions {
    */
   readonly loadBudgetMs?: number;
   readonly onVerification?: (result: 'verified' | 'failed') => void;
+  /** Told how long each resolve, discovery and check loop took (metrics). */
+  readonly onPhase?: (phase: VerificationPhase, seconds: number) => void;
 }
 
 /** A shared load's budget when none is given: generous, since a registry request has its own timeout. */
@@ -45,6 +47,7 @@ export class Verifier {
   private readonly loadBudgetMs: number;
   private readonly check: (candidate: SignatureCandidate, authority: Authority, digest: string) => Promise<CheckOutcome>;
   private readonly onVerification: ((result: 'verified' | 'failed') => void) | undefined;
+  private readonly onPhase: ((phase: VerificationPhase, seconds: number) => void) | undefined;
 
   constructor(options: VerifierOptions) {
     this.registry = options.registry;
@@ -54,6 +57,7 @@ export class Verifier {
     const { checks } = options;
     this.check = checks === undefined ? checkSignature : (candidate, authority, digest) => checks.check(candidate, authority, digest);
     this.onVerification = options.onVerification;
+    this.onPhase = options.onPhase;
   }
 
   /**
@@ -64,7 +68,8 @@ export class Verifier {
   async resolve(ref: ImageReference, options: VerifyOptions = {}): Promise<string> {
     if (ref.digest !== undefined) return ref.digest;
     const tag = ref.tag ?? 'latest';
-    const load = async (signal: AbortSignal): Promise<string> => (await this.registry.resolve(ref, tag, { ...options, signal })).digest;
+    const load = (signal: AbortSignal): Promise<string> =>
+      this.timed('resolve', async () => (await this.registry.resolve(ref, tag, { ...options, signal })).digest);
     return sharedLoad(this.digests, `${ref.name}:${tag}`, load, options.signal, this.loadBudgetMs);
   }
 
@@ -83,7 +88,8 @@ export class Verifier {
       let found = byRepository.get(repo.name);
       if (!found) {
         const key = `${repo.name}@${digest}${attestations ? '+att' : ''}`;
-        const load = (signal: AbortSignal): Promise<Discovery> => discoverSignatures(this.registry, repo, digest, { ...options, signal, attestations });
+        const load = (signal: AbortSignal): Promise<Discovery> =>
+          this.timed('discover', () => discoverSignatures(this.registry, repo, digest, { ...options, signal, attestations }));
         found = sharedLoad(this.discoveries, key, load, options.signal, this.loadBudgetMs);
         byRepository.set(repo.name, found);
       }
@@ -120,6 +126,7 @@ export class Verifier {
     }
     const failures: { code: ErrorCode; message: string }[] = [...discovery.failures];
     const signatures = [];
+    const started = performance.now();
     for (const candidate of discovery.candidates) {
       await nextTurn();
       if (signal?.aborted === true) throw abandoned();
@@ -127,11 +134,22 @@ export class Verifier {
       if (outcome.ok) signatures.push(outcome.signature);
       else failures.push({ code: outcome.code, message: `${candidate.location}: ${outcome.message}` });
     }
+    if (discovery.candidates.length > 0) this.onPhase?.('verify', (performance.now() - started) / 1000);
     if (signatures.length > 0) return { authority: authority.name, verified: true, signatures, failures: [] };
     if (discovery.candidates.length === 0 && discovery.failures.length === 0) {
       failures.push({ code: 'NO_SIGNATURES', message: `no signatures found (looked in ${discovery.searched.join(', ')})` });
     }
     return failed(authority, failures);
+  }
+
+  /** Runs a load and reports its duration when it settles, whatever the outcome. */
+  private async timed<T>(phase: VerificationPhase, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.onPhase?.(phase, (performance.now() - started) / 1000);
+    }
   }
 }
 

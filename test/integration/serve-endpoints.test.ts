@@ -140,7 +140,7 @@ describe('health and metrics', () => {
     await main.post('/validate', 'garbage');
     const after = await main.metrics();
     const families = metricFamilies(after);
-    for (const name of ['sigward_admission_requests_total', 'sigward_admission_duration_seconds', 'sigward_registry_requests_total', 'sigward_cache_requests_total', 'sigward_verifications_total']) {
+    for (const name of ['sigward_admission_requests_total', 'sigward_admission_duration_seconds', 'sigward_registry_requests_total', 'sigward_cache_requests_total', 'sigward_verifications_total', 'sigward_verification_phase_seconds']) {
       expect(families).toContain(name);
     }
     const moved = (name: string, labels: Record<string, string> = {}) => sampleSum(after, name, labels) - sampleSum(before, name, labels);
@@ -153,5 +153,20 @@ describe('health and metrics', () => {
       cacheMisses: moved('sigward_cache_requests_total', { result: 'miss' }) > 0,
       registryRequests: moved('sigward_registry_requests_total', { registry: registry.host }) > 0,
     }).toEqual({ denied: 1, allowed: 1, invalid: 1, timed: 3, failedVerifications: 1, cacheMisses: true, registryRequests: true });
+  });
+});
+
+describe('latency by phase', () => {
+  it('times each phase of a cold review, and a cached review as its own phase', async () => {
+    const fresh = await pushImage(registry, 'enforce/phases', 'v1');
+    const count = (text: string, phase: string) => sampleSum(text, 'sigward_verification_phase_seconds_count', { phase });
+    const before = await main.metrics();
+    await main.admit('/validate', createReview('Pod', fresh.reference));
+    const cold = await main.metrics();
+    await main.admit('/validate', createReview('Pod', fresh.reference));
+    const cached = await main.metrics();
+    const phases = ['resolve', 'discover', 'decide', 'cached'];
+    expect(Object.fromEntries(phases.map((p) => [p, count(cold, p) - count(before, p)]))).toEqual({ resolve: 1, discover: 1, decide: 1, cached: 0 });
+    expect(Object.fromEntries(phases.map((p) => [p, count(cached, p) - count(cold, p)]))).toEqual({ resolve: 0, discover: 0, decide: 0, cached: 1 });
   });
 });
