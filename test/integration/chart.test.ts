@@ -142,12 +142,13 @@ describe('optional features', () => {
     expect(network.egress).toEqual([{}]);
   });
 
-  it('ships a Grafana dashboard of decisions, p50/p99 latency, cache hit rate and registry errors', async () => {
+  it('ships a Grafana dashboard of decisions, p50/p99 latency, time by phase, cache hit rate and registry errors', async () => {
     const dashboard = pick(await render(ci('dashboard')), 'ConfigMap');
     expect(dashboard.metadata).toMatchObject({ namespace: 'monitoring', labels: { grafana_dashboard: '1' } });
     const exprs = JSON.parse(dashboard.data['sigward.json']).panels.flatMap((p: Tree) => p.targets.map((t: Tree) => t.expr)).join('\n');
     for (const query of [/sum by \(decision\) \(rate\(sigward_admission_requests_total/, /histogram_quantile\(0\.5, .*sigward_admission_duration_seconds_bucket/,
-      /histogram_quantile\(0\.99, .*sigward_admission_duration_seconds_bucket/, /sigward_cache_requests_total\{[^}]*result="hit"/, /sigward_registry_requests_total\{[^}]*status!~/]) {
+      /histogram_quantile\(0\.99, .*sigward_admission_duration_seconds_bucket/, /sigward_cache_requests_total\{[^}]*result="hit"/, /sigward_registry_requests_total\{[^}]*status!~/,
+      /histogram_quantile\(0\.99, sum by \(le, phase\) \(rate\(sigward_verification_phase_seconds_bucket/]) {
       expect(exprs).toMatch(query);
     }
   });
