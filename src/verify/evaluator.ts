@@ -113,7 +113,7 @@ export class Evaluator implements ImageEvaluator {
 
   /** The synchronous fast path: every answer from cache, or undefined to take the slow path. */
   evaluateCached(images: readonly ImageUse[], request: ReviewRequest): readonly ImageDecision[] | undefined {
-    const credentials = this.options.credentials === undefined ? SHARED : this.options.credentials.peek(request);
+    const credentials = this.peekCredentials(request);
     if (credentials === undefined) return undefined;
     const started = performance.now();
     const decisions: ImageDecision[] = [];
@@ -136,7 +136,7 @@ export class Evaluator implements ImageEvaluator {
     const ref = tryParse(image);
     if (ref === undefined) return undefined;
     if (ref.digest !== undefined) return ref.digest;
-    const credentials = this.options.credentials === undefined ? SHARED : request && this.options.credentials.peek(request);
+    const credentials = this.peekCredentials(request);
     if (credentials === undefined) return undefined;
     return this.options.digests.peek(scopedKey(credentials.scope, digestKey(ref)));
   }
@@ -150,10 +150,16 @@ export class Evaluator implements ImageEvaluator {
     if (ref === undefined) return { action: 'deny', policies: [], reasons: [reason] };
     const matching = this.matching(ref, request);
     const failure = { code: 'DEADLINE_EXCEEDED' as const, message: reason };
-    const credentials = this.options.credentials === undefined ? SHARED : this.options.credentials.peek(request);
+    const credentials = this.peekCredentials(request);
     // The digest this review's credentials resolved, if any; never one another scope's credentials saw.
     const digest = ref.digest ?? (credentials === undefined ? undefined : this.options.digests.peek(scopedKey(credentials.scope, digestKey(ref))));
     return this.fold({ image, request }, ref, digest, matching.map((policy) => ({ policy, verdicts: failedVerdicts(policy, failure) })));
+  }
+
+  /** The review's credentials when known without I/O; undefined when only a lookup could tell. */
+  private peekCredentials(request: ReviewRequest | undefined): ReviewCredentials | undefined {
+    if (this.options.credentials === undefined) return SHARED;
+    return request === undefined ? undefined : this.options.credentials.peek(request);
   }
 
   private async credentialsFor(request: ReviewRequest, signal: AbortSignal): Promise<ReviewCredentials> {
