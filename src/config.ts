@@ -7,7 +7,8 @@ import { SigwardError, describeError } from './errors.js';
 import { parsePublicKey } from './crypto/keys.js';
 import type { PublicKey } from './crypto/types.js';
 import { KUBE_FLAGS, kubeFlagsWithoutCluster, kubeOptions, type KubeOptions } from './kube/options.js';
-import { defaultDockerConfigPath, loadDockerConfig } from './registry/docker-config.js';
+import { defaultDockerConfigPath, loadDockerConfig } from './credentials/docker-config.js';
+import { readCredentialProviderConfig, type PluginSettings } from './credentials/kubelet-config.js';
 import type { RegistryClientOptions } from './registry/types.js';
 
 export const REGISTRY_FLAGS = {
@@ -62,7 +63,14 @@ export function dockerConfigPath(flag: string | undefined, env: Env): { path: st
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
 
-export function registryOptions(values: RegistryFlagValues, env: Env): RegistryClientOptions {
+/** The registry client's options. `helpers: 'run'` runs the docker config's credential helpers
+ * (the CLI, and `serve` given --registry-config); 'list' leaves them unrun and names what they
+ * would cover in `unusedHelpers`, so the caller can say so. */
+export function registryOptions(
+  values: RegistryFlagValues,
+  env: Env,
+  helpers: 'run' | 'list' = 'run',
+): RegistryClientOptions & { readonly unusedHelpers: readonly string[]; readonly dockerConfig: string } {
   const insecure = values['insecure-registry'] ?? [];
   for (const host of insecure) {
     if (!HOST_PORT.test(host)) throw new SigwardError('USAGE', `--insecure-registry: '${host}' is not HOST[:PORT]`);
@@ -78,11 +86,13 @@ export function registryOptions(values: RegistryFlagValues, env: Env): RegistryC
   if (config.explicit && !existsSync(config.path)) {
     throw new SigwardError('FILE_UNREADABLE', `--registry-config: ${config.path} does not exist`);
   }
-  const credentials = loadDockerConfig(config.path);
+  const loaded = loadDockerConfig(config.path, { runHelpers: helpers === 'run' });
   return Object.freeze({
     caCertificates,
     insecureRegistries: insecure.map((h) => h.toLowerCase()),
-    credentials,
+    credentials: loaded.provider,
+    unusedHelpers: loaded.unusedHelpers,
+    dockerConfig: config.path,
     requestTimeoutMs: parseSeconds(values.timeout, 'timeout', 10) * 1000,
   });
 }
@@ -103,6 +113,8 @@ export const SERVE_FLAGS = {
   'watch-crds': { type: 'boolean' },
   'no-watch-crds': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'credential-provider-config': { type: 'string' },
+  'credential-provider-bin-dir': { type: 'string' },
 } as const;
 
 export interface ServeConfig {
@@ -119,6 +131,10 @@ export interface ServeConfig {
   readonly watchCrds: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly registry: RegistryClientOptions;
+  /** Kubelet credential provider plugins (`--credential-provider-config`), tried after pull secrets. */
+  readonly credentialPlugins: readonly PluginSettings[];
+  /** Things worth a warning at start (a docker config's helpers that serve does not run). */
+  readonly warnings: readonly string[];
   /** The cluster side (kubeconfig, pull secrets, scan, reports); set with --watch-crds. */
   readonly kube: KubeOptions | undefined;
 }
@@ -160,6 +176,11 @@ export function serveConfig(values: Record<string, unknown>, env: Env): ServeCon
   const timeout = parseSeconds(get('webhook-timeout'), 'webhook-timeout', 10);
   if (timeout > 30) throw new SigwardError('USAGE', `--webhook-timeout: at most 30 seconds (the API server's limit), got ${timeout}`);
   const metricsPort = get('metrics-port') === 'off' ? null : parsePort(get('metrics-port'), 'metrics-port', 9090);
+  // As docker: helpers are run only for a config file the admin named for sigward.
+  const registry = registryOptions(values, env, get('registry-config') === undefined ? 'list' : 'run');
+  const warnings = registry.unusedHelpers.length === 0 ? [] : [
+    `docker config ${registry.dockerConfig} names credential helpers (for ${registry.unusedHelpers.join(', ')}); serve runs them only for a config named by --registry-config, so those registries get no credential from it`,
+  ];
   return Object.freeze({
     policyFiles,
     port: parsePort(get('port'), 'port', 8443),
@@ -172,7 +193,18 @@ export function serveConfig(values: Record<string, unknown>, env: Env): ServeCon
     mutateWorkloads: values['mutate-workloads'] === true,
     watchCrds,
     logLevel: oneOf(get('log-level'), 'log-level', ['debug', 'info', 'warn', 'error'] as const, 'info'),
-    registry: registryOptions(values as RegistryFlagValues, env),
+    registry,
+    credentialPlugins: credentialPlugins(get('credential-provider-config'), get('credential-provider-bin-dir')),
+    warnings,
     kube: watchCrds ? kubeOptions(values, env) : undefined,
   });
+}
+
+/** `--credential-provider-config FILE --credential-provider-bin-dir DIR`, the kubelet's own pair. */
+function credentialPlugins(file: string | undefined, binDir: string | undefined): readonly PluginSettings[] {
+  if (file === undefined && binDir === undefined) return [];
+  if (file === undefined || binDir === undefined) {
+    throw new SigwardError('USAGE', '--credential-provider-config and --credential-provider-bin-dir go together');
+  }
+  return readCredentialProviderConfig(file, binDir, readTextFile(file, 'credential provider config'));
 }

@@ -3,6 +3,7 @@
  * verifier → evaluator → server. Nothing else constructs these pieces.
  */
 import { TtlCache } from './cache/ttl-cache.js';
+import { KubeletPlugins } from './credentials/kubelet-plugins.js';
 import type { ServeConfig } from './config.js';
 import { isSigwardError } from './errors.js';
 import type { KubeSide } from './kube/index.js';
@@ -65,8 +66,15 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
 
   const metrics = new Metrics();
   const registryLabel = policyRegistryLabel(source);
+  for (const warning of config.warnings) logger.warn(warning);
+  const plugins = config.credentialPlugins.length === 0 ? undefined : new KubeletPlugins(config.credentialPlugins, {
+    onFailure: (message) => { logger.warn('credential provider plugin failed; going on without its credentials', { error: message }); },
+  });
+  if (plugins !== undefined) logger.info('credential provider plugins', { plugins: config.credentialPlugins.map((p) => p.name) });
+  const ownCredentials = [...(plugins === undefined ? [] : [plugins.provider]), ...(config.registry.credentials === undefined ? [] : [config.registry.credentials].flat())];
   const registry = new RegistryClient({
     ...config.registry,
+    credentials: ownCredentials,
     onRequest: (event) => { metrics.recordRegistry({ ...event, registry: registryLabel(event.registry) }); },
   });
   const cache = <V extends object | string>(

@@ -21,7 +21,7 @@ export interface CommandHelp {
 const REGISTRY: readonly FlagHelp[] = [
   { flag: 'ca-file', value: 'FILE', text: 'extra PEM CA certificates for registries, added to the system roots (repeatable)' },
   { flag: 'insecure-registry', value: 'HOST[:PORT]', text: 'a registry spoken to over plain HTTP (repeatable; test registries only)' },
-  { flag: 'registry-config', value: 'FILE', text: 'docker config.json with registry logins (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)' },
+  { flag: 'registry-config', value: 'FILE', text: 'docker config.json with registry logins and credential helpers (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json; serve runs helpers only of a file named here)' },
   { flag: 'timeout', value: 'SECONDS', text: 'timeout of one registry request (default 10)' },
 ];
 
@@ -77,6 +77,8 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       { flag: 'watch-crds', text: 'read policies from the cluster\'s custom resources (and write reports)' },
       { flag: 'no-watch-crds', text: 'use policy files only (the default)' },
       { flag: 'log-level', value: 'debug|info|warn|error', text: 'what is logged (default info)' },
+      { flag: 'credential-provider-config', value: 'FILE', text: 'the kubelet\'s CredentialProviderConfig: exec plugins (ECR, GCR, ACR) for registry credentials' },
+      { flag: 'credential-provider-bin-dir', value: 'DIR', text: 'where those plugins\' binaries are (with --credential-provider-config)' },
       ...REGISTRY,
       ...KUBE,
     ],

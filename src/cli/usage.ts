@@ -8,7 +8,8 @@ export const TRIANGULATE_USAGE = 'sigward triangulate IMAGE [--type signature|at
 export const RESOLVE_USAGE = 'sigward resolve IMAGE [REGISTRY OPTIONS]';
 export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--host ADDRESS] [--tls-cert FILE --tls-key FILE] [--client-ca FILE]
               [--metrics-port 9090|off] [--no-match deny|warn|allow] [--webhook-timeout SECONDS]
-              [--mutate-workloads] [--watch-crds | --no-watch-crds] [--log-level LEVEL] [REGISTRY OPTIONS]
+              [--mutate-workloads] [--watch-crds | --no-watch-crds] [--log-level LEVEL]
+              [--credential-provider-config FILE --credential-provider-bin-dir DIR] [REGISTRY OPTIONS]
               with --watch-crds: [--kubeconfig FILE] [--pull-secret NAME]
                                  [--pull-secrets-across-namespaces (default) | --no-pull-secrets-across-namespaces]
                                  [--scan-interval DURATION (10m; 0 = off)] [--report-api auto|openreports|wgpolicyk8s]

@@ -3,7 +3,7 @@
  * what a pull Secret holds, and how several are combined (the order the kubelet tries them).
  */
 import { createHash } from 'node:crypto';
-import { credentialsFromDockerConfigJson } from '../registry/docker-config.js';
+import { credentialsFromDockerConfigJson } from '../credentials/docker-config.js';
 import type { CredentialProvider } from '../registry/types.js';
 import { PULL_SECRET_TYPES } from './constants.js';
 

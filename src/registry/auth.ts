@@ -34,25 +34,38 @@ export class Authenticator {
   constructor(
     private readonly transport: Transport,
     private readonly insecure: InsecureHosts,
-    private readonly own: CredentialProvider | undefined,
+    private readonly own: readonly CredentialProvider[],
   ) {}
 
   async send(ctx: CallContext, request: HttpRequest, perCall: CredentialProvider | undefined): Promise<HttpReply> {
-    const identities = this.identities(ctx.repo.registry, perCall);
+    const { identities, unavailable } = await this.identities(ctx, perCall);
     for (const identity of identities) {
       const outcome = await this.tryIdentity(ctx, request, identity);
       if (outcome !== REJECTED) return outcome;
     }
     const tried = identities.map((identity) => identity.source).join(', ');
-    throw new SigwardError('REGISTRY_AUTH', `${subject(ctx)}: registry ${ctx.repo.registry} refused authentication (tried: ${tried})`);
+    const missing = unavailable.length === 0 ? '' : `; credentials unavailable: ${unavailable.join('; ')}`;
+    throw new SigwardError('REGISTRY_AUTH', `${subject(ctx)}: registry ${ctx.repo.registry} refused authentication (tried: ${tried})${missing}`);
   }
 
-  private identities(registry: string, perCall: CredentialProvider | undefined): Identity[] {
+  /** The distinct credentials for this call, in order, and the sources that could not answer
+   * (CREDENTIALS_UNAVAILABLE: a helper or plugin that failed); the call goes on without them. */
+  private async identities(ctx: CallContext, perCall: CredentialProvider | undefined): Promise<{ identities: Identity[]; unavailable: string[] }> {
     const found: Identity[] = [];
-    for (const credential of [perCall?.(registry), this.own?.(registry)]) {
+    const unavailable: string[] = [];
+    const query = { repository: ctx.repo.repository, signal: ctx.signal };
+    for (const provider of perCall === undefined ? this.own : [perCall, ...this.own]) {
+      let credential;
+      try {
+        credential = await provider(ctx.repo.registry, query);
+      } catch (err) {
+        if (!isSigwardError(err, 'CREDENTIALS_UNAVAILABLE')) throw err;
+        unavailable.push(err.message);
+        continue;
+      }
       if (credential !== undefined && !found.some((seen) => identityKey(seen) === identityKey(credential))) found.push(credential);
     }
-    return found.length > 0 ? found : [ANONYMOUS];
+    return { identities: found.length > 0 ? found : [ANONYMOUS], unavailable };
   }
 
   private async tryIdentity(ctx: CallContext, request: HttpRequest, identity: Identity): Promise<HttpReply | typeof REJECTED> {

@@ -2,7 +2,6 @@
 export { RegistryClient } from './client.js';
 export { apiHost } from './host.js';
 export { parseChallenges, type Challenge } from './challenge.js';
-export { credentialsFromDockerConfigJson, defaultDockerConfigPath, loadDockerConfig } from './docker-config.js';
 export type {
   Credential,
   CredentialProvider,

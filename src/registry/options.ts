@@ -9,7 +9,7 @@ import type { HostResolver } from './realm.js';
 export interface Settings {
   readonly caCertificates: readonly string[];
   readonly insecure: InsecureHosts;
-  readonly credentials: CredentialProvider | undefined;
+  readonly credentials: readonly CredentialProvider[];
   readonly timeoutMs: number;
   readonly maxRetries: number;
   readonly maxConcurrentPerHost: number;
@@ -35,7 +35,7 @@ export function checkOptions(options: RegistryClientOptions): Settings {
   const settings: Settings = {
     caCertificates: checkCertificates(options.caCertificates ?? [], problems),
     insecure: new InsecureHosts(checkHosts(options.insecureRegistries ?? [], problems)),
-    credentials: options.credentials,
+    credentials: options.credentials === undefined ? [] : typeof options.credentials === 'function' ? [options.credentials] : [...options.credentials],
     timeoutMs: integer('requestTimeoutMs', DEFAULTS.requestTimeoutMs, 1),
     maxRetries: integer('maxRetries', DEFAULTS.maxRetries, 0),
     maxConcurrentPerHost: integer('maxConcurrentPerHost', DEFAULTS.maxConcurrentPerHost, 1),

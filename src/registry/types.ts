@@ -1,3 +1,4 @@
+import type { CredentialProvider } from '../credentials/types.js';
 import type { Repository } from '../reference/types.js';
 import type { HostResolver } from './realm.js';
 
@@ -18,14 +19,7 @@ export interface Manifest {
   readonly bytes: Uint8Array;
 }
 
-/** Registry credentials. `source` names where they came from (a file path, a Secret) for error
- * messages; the secret itself is never printed. */
-export type Credential =
-  | { readonly kind: 'basic'; readonly username: string; readonly password: string; readonly source: string }
-  | { readonly kind: 'token'; readonly identityToken: string; readonly source: string };
-
-/** Looks up the credential for a registry host (as in `Repository.registry`). */
-export type CredentialProvider = (registry: string) => Credential | undefined;
+export type { Credential, CredentialProvider } from '../credentials/types.js';
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
@@ -40,7 +34,8 @@ export interface RegistryClientOptions {
   readonly caCertificates?: readonly string[];
   /** Hosts (`host[:port]`) spoken to over plain HTTP (`--insecure-registry`); all others HTTPS only. */
   readonly insecureRegistries?: readonly string[];
-  readonly credentials?: CredentialProvider;
+  /** The client's own credential sources, tried in order after a call's own (plugins, then a docker config). */
+  readonly credentials?: CredentialProvider | readonly CredentialProvider[];
   /** Per-request timeout in milliseconds (`--timeout`). Default 10 000. */
   readonly requestTimeoutMs?: number;
   /** Retries on 429/5xx and connection resets, with jittered backoff honouring Retry-After. Default 2. */

@@ -18,9 +18,9 @@ const PEM = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 /** A registry that answers only pulls with the robot's credential, as a private registry does. */
 class PrivateRegistry extends MemoryRegistry {
-  override resolve(repo: Repository, reference: string, options: RequestOptions = {}): Promise<Descriptor> {
-    if (options.credentials?.(repo.registry)?.kind !== 'basic') {
-      return Promise.reject(new SigwardError('REGISTRY_DENIED', `${repo.name}: denied`));
+  override async resolve(repo: Repository, reference: string, options: RequestOptions = {}): Promise<Descriptor> {
+    if ((await options.credentials?.(repo.registry))?.kind !== 'basic') {
+      throw new SigwardError('REGISTRY_DENIED', `${repo.name}: denied`);
     }
     return super.resolve(repo, reference);
   }
