@@ -44,8 +44,9 @@ export class Authenticator {
       if (outcome !== REJECTED) return outcome;
     }
     const tried = identities.map((identity) => identity.source).join(', ');
-    const missing = unavailable.length === 0 ? '' : `; credentials unavailable: ${unavailable.join('; ')}`;
-    throw new SigwardError('REGISTRY_AUTH', `${subject(ctx)}: registry ${ctx.repo.registry} refused authentication (tried: ${tried})${missing}`);
+    // What could not give credentials comes first: it is the likely cause, and a deny's reason is cut to a bounded length.
+    const missing = unavailable.length === 0 ? '' : `${unavailable.join('; ')}; then `;
+    throw new SigwardError('REGISTRY_AUTH', `${subject(ctx)}: ${missing}registry ${ctx.repo.registry} refused authentication (tried: ${tried})`);
   }
 
   /** The distinct credentials for this call, in order, and the sources that could not answer

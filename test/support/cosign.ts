@@ -202,6 +202,8 @@ export interface VerifyOptions {
   readonly signatureRepository?: string;
   /** `--signature-digest-algorithm` (cosign verify's hash; its default is sha256 for every key). */
   readonly signatureDigestAlgorithm?: 'sha256' | 'sha384' | 'sha512';
+  /** Set over the clean environment (DOCKER_CONFIG, PATH for credential helpers). */
+  readonly env?: Readonly<NodeJS.ProcessEnv>;
 }
 
 /** `cosign verify --key K --insecure-ignore-tlog=true IMAGE`; resolves with its exit code and output. */
@@ -216,7 +218,7 @@ export async function verify(options: VerifyOptions): Promise<CommandResult> {
       args.push('--trusted-root', trustedRoot);
     }
     args.push(...registryFlags(options.registry), ...annotationFlags(options.annotations), options.image);
-    const result = await runCommand(cosignBinary(options.cosign), args, { env: cosign.env, timeoutMs: COMMAND_TIMEOUT_MS });
+    const result = await runCommand(cosignBinary(options.cosign), args, { env: { ...cosign.env, ...options.env }, timeoutMs: COMMAND_TIMEOUT_MS });
     return assertStayedOnLoopback(result, cosign, `cosign v${options.cosign} verify`);
   } finally {
     cosign.remove();

@@ -58,6 +58,8 @@ export interface ServeOptions {
   readonly insecureRegistries?: readonly string[];
   /** `--timeout`: per registry request. */
   readonly registryTimeoutSeconds?: number;
+  /** More flags, after the others. */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface ServeProcess {
@@ -127,6 +129,7 @@ function serveArgs(dir: string, options: ServeOptions, pki: TestPki, ports: { po
   if (options.webhookTimeoutSeconds !== undefined) args.push('--webhook-timeout', String(options.webhookTimeoutSeconds));
   if (options.registryTimeoutSeconds !== undefined) args.push('--timeout', String(options.registryTimeoutSeconds));
   if (options.mutateWorkloads === true) args.push('--mutate-workloads');
+  args.push(...(options.extraArgs ?? []));
   return args;
 }
 

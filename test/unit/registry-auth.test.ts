@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type http from 'node:http';
+import { SigwardError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { Credential, CredentialProvider } from '../../src/registry/index.js';
 import { publicOnlyLookup } from '../../src/registry/realm.js';
@@ -175,6 +176,43 @@ describe('registry token flow', () => {
       await client.getManifest(repoAt(registry.host), 'latest', { credentials: only(registry.host, basic('pod', 'wrong', 'secret ns/pull')) });
 
       expect(auth.requests.map((r) => r.headers.authorization)).toEqual([basicHeader('pod', 'wrong'), basicHeader('own', PASSWORD)]);
+    });
+  });
+
+  describe('when a credential source cannot answer (a helper or plugin that failed)', () => {
+    const failing: CredentialProvider = (host) => Promise.reject(new SigwardError('CREDENTIALS_UNAVAILABLE', `credential helper docker-credential-x for registry ${host}: exit status 1`));
+
+    it('goes on with the next source, with the repository and signal in the query', async () => {
+      const auth = await tokenServer((req) => req.headers.authorization === basicHeader('own', PASSWORD));
+      const registry = await bearerRegistry(() => `http://${auth.host}/token`);
+      const queries: unknown[] = [];
+      const recording: CredentialProvider = (host, query) => {
+        queries.push(query?.repository);
+        return host === registry.host ? basic('own', PASSWORD, 'config') : undefined;
+      };
+      const client = clientFor([registry.host, auth.host], { credentials: [failing, recording] });
+
+      const got = await client.getManifest(repoAt(registry.host), 'latest');
+
+      expect(got?.digest).toBe(sha256(manifest));
+      expect(queries[0]).toBe('acme/app');
+    });
+
+    it('names it first in REGISTRY_AUTH when nothing else opens the registry', async () => {
+      const auth = await tokenServer(() => false);
+      const registry = await bearerRegistry(() => `http://${auth.host}/token`);
+      const client = clientFor([registry.host, auth.host], { credentials: failing });
+
+      const err = await thrown(() => client.getManifest(repoAt(registry.host), 'latest'));
+
+      expect(err.code).toBe('REGISTRY_AUTH');
+      expect(err.message).toContain(`(repository acme/app): credential helper docker-credential-x for registry ${registry.host}: exit status 1; then registry ${registry.host} refused authentication (tried: anonymous)`);
+    });
+
+    it('lets any other failure of a source through', async () => {
+      const registry = await bearerRegistry(() => 'http://127.0.0.1:9/token');
+      const client = clientFor([registry.host], { credentials: () => Promise.reject(new Error('a bug')) });
+      await expect(client.getManifest(repoAt(registry.host), 'latest')).rejects.toThrow('a bug');
     });
   });
 
