@@ -204,6 +204,51 @@ describe('values that break the schema', () => {
   });
 });
 
+describe('credential provider plugins', () => {
+  it('renders the providers as a CredentialProviderConfig, copies the binaries in an init container, and passes both to serve', async () => {
+    const objects = await render(ci('credential-providers'));
+    const values = valuesWith('credential-providers-values.yaml');
+    const config = parse(pick(objects, 'ConfigMap', `${FULLNAME}-credential-providers`).data['credential-providers.yaml']);
+    expect(config).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers: values.credentialProviders.providers });
+    const pod = pick(objects, 'Deployment').spec.template.spec;
+    const args = pod.containers[0].args as string[];
+    expect(args.slice(args.indexOf('--credential-provider-config'), args.indexOf('--credential-provider-config') + 4)).toEqual(
+      ['--credential-provider-config', '/credential-provider-config/credential-providers.yaml', '--credential-provider-bin-dir', '/credential-providers']);
+    expect(pod.initContainers).toEqual([expect.objectContaining({
+      image: values.credentialProviders.image,
+      command: values.credentialProviders.copyCommand,
+      volumeMounts: [{ name: 'credential-providers', mountPath: '/credential-providers' }],
+      securityContext: expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }),
+    })]);
+    expect(pod.containers[0].volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'credential-providers', mountPath: '/credential-providers', readOnly: true },
+      { name: 'credential-provider-config', mountPath: '/credential-provider-config', readOnly: true },
+    ]));
+    expect(pod.volumes).toContainEqual({ name: 'credential-providers', emptyDir: { sizeLimit: '256Mi' } });
+    const plain = pick(await render([]), 'Deployment').spec.template.spec;
+    expect(plain.initContainers).toBeUndefined();
+    expect(plain.containers[0].args).not.toContain('--credential-provider-config');
+  });
+
+  it('mounts a given volume instead of the init container', async () => {
+    const volume = { hostPath: { path: '/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec' } };
+    const pod = pick(await render([...ci('credential-providers'), '--set', 'credentialProviders.image=', '--set-json', `credentialProviders.volume=${JSON.stringify(volume)}`]), 'Deployment').spec.template.spec;
+    expect(pod.initContainers).toBeUndefined();
+    expect(pod.volumes).toContainEqual({ name: 'credential-providers', ...volume });
+  });
+
+  it.each([
+    [['--set', 'credentialProviders.image='], /credentialProviders.providers needs the plugin binaries/],
+    [['--set-json', 'credentialProviders.volume={"emptyDir":{}}'], /credentialProviders.image and credentialProviders.volume are exclusive/],
+    [['--set-json', 'credentialProviders.copyCommand=[]'], /credentialProviders.image needs credentialProviders.copyCommand/],
+    [['--set', 'credentialProviders.providers[0].defaultCacheDuration=12 hours'], /defaultCacheDuration/],
+  ])('refuses %j with a message naming the value', async (args, message) => {
+    const result = await helm(['template', RELEASE, CHART, ...KUBE_VERSION, ...ci('credential-providers'), ...args]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
 describe('the webhook certificate', () => {
   const tlsOf = async (args: string[]) => {
     const objects = await render(args);

@@ -115,6 +115,16 @@ key: {{ $cert.Key | b64enc }}
 {{- if and .Values.certManager.enabled (or $tls.caCertificate $tls.certificate $tls.key) -}}
 {{- fail "tls.caCertificate/tls.certificate/tls.key and certManager.enabled are exclusive: choose one source of the webhook certificate" -}}
 {{- end -}}
+{{- $plugins := .Values.credentialProviders -}}
+{{- if and $plugins.providers (not $plugins.image) (not $plugins.volume) -}}
+{{- fail "credentialProviders.providers needs the plugin binaries: set credentialProviders.image (with copyCommand) or credentialProviders.volume" -}}
+{{- end -}}
+{{- if and $plugins.image $plugins.volume -}}
+{{- fail "credentialProviders.image and credentialProviders.volume are exclusive: choose one source of the plugin binaries" -}}
+{{- end -}}
+{{- if and $plugins.image (not $plugins.copyCommand) -}}
+{{- fail "credentialProviders.image needs credentialProviders.copyCommand, which copies the binaries into /credential-providers" -}}
+{{- end -}}
 {{- if and .Values.podDisruptionBudget.enabled (ge (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicas)) -}}
 {{- fail (printf "podDisruptionBudget.minAvailable (%d) must be below replicas (%d), or no node holding a sigward pod could ever be drained" (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicas)) -}}
 {{- end -}}
