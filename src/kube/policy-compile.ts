@@ -42,7 +42,8 @@ export async function compileObject(object: unknown, meta: PolicyObjectMeta, con
     try {
       // A Secret that is gone or holds no key revokes its authority at once; only a problem in the
       // policy object itself keeps the last good version in force.
-      const policy = parsePolicy(doc, where, { resolveKey, revokeUnreadableSecrets: true });
+      const pullSecretNamespace = meta.kind === 'ImagePolicy' ? meta.namespace ?? '' : context.ownNamespace;
+      const policy = parsePolicy(doc, where, { resolveKey, revokeUnreadableSecrets: true, pullSecretNamespace });
       const revoked = policy.revoked ?? [];
       const outcome: Outcome = revoked.length === 0
         ? { ok: true, authorities: policy.authorities.length }

@@ -8,7 +8,9 @@ import { quote } from './problems.js';
 import { readSource } from './sources.js';
 import type { AuthoritySpec, KeylessSpec, KeySource, RekorSpec } from './types.js';
 
-const AUTHORITY_FIELDS = ['name', 'key', 'keyless', 'rekor', 'signatureRepository', 'annotations', 'attestations'] as const;
+const AUTHORITY_FIELDS = ['name', 'key', 'keyless', 'rekor', 'signatureRepository', 'signaturePullSecrets', 'annotations', 'attestations'] as const;
+const MAX_PULL_SECRETS = 8;
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const MAX_AUTHORITIES = 32;
 const MAX_PEM = 64 * 1024;
 const AUTHORITY_NAME = {
@@ -63,8 +65,27 @@ function readAuthority(value: unknown, i: number, problems: Problems, options: K
     value: { max: 1024 },
   });
   const attestations = readAttestations(fields, path, problems);
+  const signaturePullSecrets = readPullSecrets(fields, path, problems);
   if (problems.count !== before || signer === undefined) return undefined;
-  return { name, ...signer, signatureRepository, annotations, attestations };
+  return { name, ...signer, signatureRepository, annotations, attestations, ...(signaturePullSecrets === undefined ? {} : { signaturePullSecrets }) };
+}
+
+/** `signaturePullSecrets: [{name}]`, as a pod's `imagePullSecrets`: Secrets in the policy's
+ * namespace (a ClusterImagePolicy's: sigward's own) whose credentials read the signatures. */
+function readPullSecrets(fields: Fields, path: string, problems: Problems): readonly string[] | undefined {
+  const list = readList(fields, 'signaturePullSecrets', path, problems, { max: MAX_PULL_SECRETS });
+  if (list === undefined) return undefined;
+  const names: string[] = [];
+  list.forEach((entry, i) => {
+    const at = `${child(path, 'signaturePullSecrets')}[${i}]`;
+    const item = readMapping(entry, at, problems, ['name']);
+    if (item === undefined) return;
+    const name = readString(item, 'name', at, problems, { required: true, max: 253, pattern: SECRET_NAME, patternText: 'a Secret name' });
+    if (name === undefined) return;
+    if (names.includes(name)) problems.add(child(at, 'name'), `${quote(name)} is listed twice`);
+    else names.push(name);
+  });
+  return names;
 }
 
 type Signer = { readonly key: KeySource; readonly rekor: RekorSpec | undefined } | { readonly keyless: KeylessSpec };

@@ -1,6 +1,7 @@
 import { parseRepository } from '../reference/index.js';
 import type { Authority } from '../verify/types.js';
 import { type KeyOptions, loadKey } from './keys.js';
+import { loadSignaturePullSecrets } from './pull-secrets.js';
 import { loadRekorKey, loadTrustedRoot } from './trust.js';
 import type { AuthoritySpec, KeylessAuthoritySpec } from './types.js';
 
@@ -17,6 +18,17 @@ export type CompiledAuthority =
  * custom resource's generation did not move.
  */
 export function compileAuthority(spec: AuthoritySpec, path: string, options: KeyOptions): CompiledAuthority {
+  const pull = loadSignaturePullSecrets(spec.signaturePullSecrets ?? [], options);
+  if ('problem' in pull) return { problems: [`${path}.signaturePullSecrets: ${pull.problem}`], fromSecret: pull.revocable };
+  const compiled = compileSigner(spec, path, options);
+  if ('problems' in compiled || pull.credentials === undefined) return compiled;
+  return {
+    authority: { ...compiled.authority, signatureCredentials: pull.credentials },
+    trust: [...compiled.trust, pull.credentials.scope],
+  };
+}
+
+function compileSigner(spec: AuthoritySpec, path: string, options: KeyOptions): CompiledAuthority {
   const common = {
     name: spec.name,
     ...(spec.signatureRepository === undefined ? {} : { signatureRepository: parseRepository(spec.signatureRepository) }),

@@ -11,6 +11,8 @@ export interface KeyOptions {
    * saying why) instead of failing the whole policy, so a deleted key stops counting at once.
    */
   readonly revokeUnreadableSecrets?: boolean;
+  /** Where `signaturePullSecrets` are read: a ClusterImagePolicy's from sigward's namespace, an ImagePolicy's from its own. */
+  readonly pullSecretNamespace?: string;
 }
 
 /**

@@ -64,6 +64,8 @@ interface AuthoritySpecBase {
   readonly annotations: Readonly<Record<string, string>> | undefined;
   /** At most one entry (the verifier checks one predicate type per authority). */
   readonly attestations: readonly AttestationSpec[] | undefined;
+  /** Names of docker config Secrets whose credentials read this authority's signatures (sigward extension). */
+  readonly signaturePullSecrets?: readonly string[] | undefined;
 }
 
 /** An authority that trusts one key, and optionally requires its signatures to be in a Rekor log. */

@@ -37,7 +37,7 @@ export class Authenticator {
     private readonly own: readonly CredentialProvider[],
   ) {}
 
-  async send(ctx: CallContext, request: HttpRequest, perCall: CredentialProvider | undefined): Promise<HttpReply> {
+  async send(ctx: CallContext, request: HttpRequest, perCall: CredentialProvider | readonly CredentialProvider[] | undefined): Promise<HttpReply> {
     const { identities, unavailable } = await this.identities(ctx, perCall);
     for (const identity of identities) {
       const outcome = await this.tryIdentity(ctx, request, identity);
@@ -51,11 +51,11 @@ export class Authenticator {
 
   /** The distinct credentials for this call, in order, and the sources that could not answer
    * (CREDENTIALS_UNAVAILABLE: a helper or plugin that failed); the call goes on without them. */
-  private async identities(ctx: CallContext, perCall: CredentialProvider | undefined): Promise<{ identities: Identity[]; unavailable: string[] }> {
+  private async identities(ctx: CallContext, perCall: CredentialProvider | readonly CredentialProvider[] | undefined): Promise<{ identities: Identity[]; unavailable: string[] }> {
     const found: Identity[] = [];
     const unavailable: string[] = [];
     const query = { repository: ctx.repo.repository, signal: ctx.signal };
-    for (const provider of perCall === undefined ? this.own : [perCall, ...this.own]) {
+    for (const provider of [...[perCall ?? []].flat(), ...this.own]) {
       let credential;
       try {
         credential = await provider(ctx.repo.registry, query);

@@ -23,8 +23,8 @@ export type { Credential, CredentialProvider } from '../credentials/types.js';
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
-  /** Credentials for this call only (a pod's pull secrets), tried before the client's own. */
-  readonly credentials?: CredentialProvider;
+  /** Credentials for this call only (a policy's signature pull secrets, a pod's pull secrets), tried in order before the client's own. */
+  readonly credentials?: CredentialProvider | readonly CredentialProvider[];
 }
 
 export type RegistryEvent = { readonly registry: string; readonly status: string };

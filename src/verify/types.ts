@@ -17,6 +17,12 @@ interface AuthorityBase {
    * (signed by the same key or identity, naming the digest) instead of a plain signature.
    */
   readonly attestation?: { readonly predicateType: string };
+  /**
+   * Credentials for this authority's signatures (the policy's `signaturePullSecrets`), tried
+   * before the review's own. `scope` names them by content: discoveries made with them are cached
+   * under it, apart from those made without.
+   */
+  readonly signatureCredentials?: { readonly provider: CredentialProvider; readonly scope: string };
 }
 
 /**
@@ -61,5 +67,5 @@ export type VerificationPhase = 'resolve' | 'discover' | 'verify' | 'decide' | '
 
 export interface VerifyOptions {
   readonly signal?: AbortSignal;
-  readonly credentials?: CredentialProvider;
+  readonly credentials?: CredentialProvider | readonly CredentialProvider[];
 }

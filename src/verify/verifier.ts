@@ -84,20 +84,24 @@ export class Verifier {
     // others they hold nothing that counts, and a cold admission saves the round trip.
     const attestations = authorities.some((a) => a.attestation !== undefined);
     const byRepository = new Map<string, Promise<Discovery>>();
-    const discover = (repo: Repository): Promise<Discovery> => {
-      let found = byRepository.get(repo.name);
+    const discover = (authority: Authority): Promise<Discovery> => {
+      const repo = authority.signatureRepository ?? image;
+      // An authority's own signature credentials see what others may not: their discovery is kept apart.
+      const own = authority.signatureCredentials;
+      const key = `${own === undefined ? '' : `${own.scope}|`}${repo.name}@${digest}${attestations ? '+att' : ''}`;
+      let found = byRepository.get(key);
       if (!found) {
-        const key = `${repo.name}@${digest}${attestations ? '+att' : ''}`;
+        const credentials = own === undefined ? options.credentials : [own.provider, ...[options.credentials ?? []].flat()];
         const load = (signal: AbortSignal): Promise<Discovery> =>
-          this.timed('discover', () => discoverSignatures(this.registry, repo, digest, { ...options, signal, attestations }));
+          this.timed('discover', () => discoverSignatures(this.registry, repo, digest, { signal, attestations, ...(credentials === undefined ? {} : { credentials }) }));
         found = sharedLoad(this.discoveries, key, load, options.signal, this.loadBudgetMs);
-        byRepository.set(repo.name, found);
+        byRepository.set(key, found);
       }
       return found;
     };
     return Promise.all(
       authorities.map(async (authority) => {
-        const verdict = await this.verifyAuthority(authority, digest, () => discover(authority.signatureRepository ?? image), options.signal);
+        const verdict = await this.verifyAuthority(authority, digest, () => discover(authority), options.signal);
         this.onVerification?.(verdict.verified ? 'verified' : 'failed');
         return verdict;
       }),

@@ -19,7 +19,8 @@ const PEM = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 /** A registry that answers only pulls with the robot's credential, as a private registry does. */
 class PrivateRegistry extends MemoryRegistry {
   override async resolve(repo: Repository, reference: string, options: RequestOptions = {}): Promise<Descriptor> {
-    if ((await options.credentials?.(repo.registry))?.kind !== 'basic') {
+    const [provider] = [options.credentials ?? []].flat();
+    if ((await provider?.(repo.registry))?.kind !== 'basic') {
       throw new SigwardError('REGISTRY_DENIED', `${repo.name}: denied`);
     }
     return super.resolve(repo, reference);
