@@ -28,7 +28,7 @@ let privateRegistry: TestRegistry;
 let sigward: ClusterServe;
 let release: CosignKeyPair;
 let next: CosignKeyPair;
-const images: Record<'signed' | 'unsigned' | 'rotating' | 'auditedBad' | 'auditedOk' | 'private' | 'team', TestImage> = {} as never;
+const images: Record<'signed' | 'unsigned' | 'rotating' | 'auditedBad' | 'auditedOk' | 'private' | 'team' | 'sigpull', TestImage> = {} as never;
 
 async function kubectl(args: readonly string[], stdin?: string): Promise<string> {
   const result = await cluster.kubectl(args, stdin === undefined ? {} : { stdin });
@@ -97,6 +97,7 @@ beforeAll(async () => {
   images.auditedOk = await pushImage(registry, 'audited/ok', 'v1', [release]);
   images.private = await pushImage(privateRegistry, 'private/app', 'v1', [release]);
   images.team = await pushImage(registry, 'team/app', 'v1');
+  images.sigpull = await pushImage(privateRegistry, 'sigpull/app', 'v1', [release]);
 
   const crdDir = join(REPO_ROOT, 'charts', 'sigward', 'crds');
   for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) await kubectl(['apply', '-f', join(crdDir, file)]);
@@ -318,6 +319,38 @@ describe('sigward serve --watch-crds in a cluster', () => {
       const withSecret = await createPod(images.private.reference, { pullSecret: 'team-regcred' });
       expect(withSecret.stderr).toBe('');
       expect(withSecret.code).toBe(0);
+    });
+  });
+
+  describe('when a policy names signaturePullSecrets for signatures no other credential opens', () => {
+    it('reads the signatures with them, denies without them, and revokes the authority while the Secret is gone', async () => {
+      // By digest, so no manifest is read: only the signature lookup needs the private registry.
+      const image = images.sigpull.byDigest;
+      const policy = (secrets: boolean) => ({
+        apiVersion: 'sigward.dev/v1alpha1', kind: 'ClusterImagePolicy', metadata: { name: 'sigpull' },
+        spec: { images: [{ glob: `${privateRegistry.host}/sigpull/**` }], authorities: [{ name: 'release', key: { data: pem(release) }, ...(secrets ? { signaturePullSecrets: [{ name: 'sig-reader' }] } : {}) }] },
+      });
+      await kubectl(['create', 'secret', 'docker-registry', 'sig-reader', '-n', OWN, `--docker-server=${privateRegistry.host}`,
+        `--docker-username=${privateRegistry.username ?? ''}`, `--docker-password=${privateRegistry.password ?? ''}`]);
+      await apply(policy(false));
+      const denied = await eventually('sigpull enforced without secrets', async () => {
+        const attempt = await createPod(image);
+        return attempt.code !== 0 && attempt.stderr.includes('ClusterImagePolicy sigpull') ? attempt : undefined;
+      });
+      expect(denied.stderr).toContain('refused authentication');
+
+      await apply(policy(true));
+      await eventually('sigpull admitting with its signaturePullSecrets', async () => ((await createPod(image)).code === 0 ? true : undefined), 10_000);
+      await eventually('sigpull Ready', async () => ((await readyCondition('sigpull')).status === 'True' ? true : undefined));
+
+      await kubectl(['delete', 'secret', 'sig-reader', '-n', OWN]);
+      const revoked = await eventually('sigpull AuthorityRevoked', async () => {
+        const seen = await readyCondition('sigpull');
+        return seen.reason === 'AuthorityRevoked' ? seen : undefined;
+      });
+      expect(revoked.message).toContain(`spec.authorities[0].signaturePullSecrets: Secret ${OWN}/sig-reader holds no .dockerconfigjson or .dockercfg`);
+      expect((await createPod(image)).code).not.toBe(0);
+      expect(sigward.log()).not.toContain(privateRegistry.password ?? 'no password');
     });
   });
 

@@ -355,7 +355,8 @@ describe('the policy CRDs', () => {
     expect('namespaceSelector' in spec.properties).toBe(scope === 'Cluster');
     const items = spec.properties.authorities.items;
     const authority = items.properties;
-    expect(Object.keys(authority)).toEqual(['name', 'key', 'keyless', 'rekor', 'attestations', 'signatureRepository', 'annotations']);
+    expect(Object.keys(authority)).toEqual(['name', 'key', 'keyless', 'rekor', 'attestations', 'signatureRepository', 'signaturePullSecrets', 'annotations']);
+    expect(authority.signaturePullSecrets).toMatchObject({ type: 'array', maxItems: 8, items: { required: ['name'], properties: { name: { type: 'string' } } } });
     expect(Object.keys(authority.key.properties.secretRef.properties)).toEqual(['name', 'namespace', 'key']);
     expect([...spec['x-kubernetes-validations'], ...items['x-kubernetes-validations'], ...authority.key['x-kubernetes-validations'],
       ...authority.keyless['x-kubernetes-validations']].map((v: Tree) => v.rule)).toEqual([

@@ -8,6 +8,7 @@
  * failed (so the search below reads real failure lines).
  */
 import { createServer, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPair, type CosignKeyPair } from '../support/cosign.js';
@@ -25,7 +26,7 @@ const WRONG = 'wrong-pw-51be9a0c44d7';
 const scratch = makeTempDir('secrets-in-logs');
 let registry: TestRegistry;
 let signer: CosignKeyPair;
-let good: ServeProcess, bad: ServeProcess;
+let good: ServeProcess, bad: ServeProcess, plugged: ServeProcess;
 let signed: TestImage, unsigned: TestImage;
 let verifyStderr = '';
 const TOKEN = 'tok-3f9a1c77e0b24d6a8e5c';
@@ -61,9 +62,19 @@ beforeAll(async () => {
   tokenRegistry = await startTokenRegistry();
   const authorities = [{ name: 'release', publicKeyFile: signer.publicKey }];
   const policies = [{ name: 'secret', images: [`${registry.host}/**`], authorities }, { name: 'token', images: [`${tokenRegistry.host}/**`], authorities }];
-  [good, bad] = await Promise.all([
+  // A credential provider plugin that hands out the wrong password and prints the right one on stderr.
+  const bin = join(scratch.dir, 'plugins');
+  mkdirSync(bin, { recursive: true });
+  const answer = JSON.stringify({ apiVersion: 'credentialprovider.kubelet.k8s.io/v1', kind: 'CredentialProviderResponse', cacheKeyType: 'Registry', auth: { [registry.host]: { username: AUTH.username, password: WRONG } } });
+  writeFileSync(join(bin, 'leaky-provider'), `#!/bin/sh\ncat > /dev/null\necho "debug: ${AUTH.password}" >&2\necho '${answer}'\n`, { mode: 0o755 });
+  const providers = join(scratch.dir, 'providers.yaml');
+  writeFileSync(providers, JSON.stringify({ apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers: [
+    { name: 'leaky-provider', matchImages: [registry.host], defaultCacheDuration: '1m', apiVersion: 'credentialprovider.kubelet.k8s.io/v1' }] }));
+  const noLogin = { ...registry, username: undefined, password: undefined } as unknown as TestRegistry;
+  [good, bad, plugged] = await Promise.all([
     startServe({ policies, registries: [registry], insecureRegistries: [tokenRegistry.host] }),
     startServe({ policies, registries: [{ ...registry, password: WRONG }] }),
+    startServe({ policies, registries: [noLogin], extraArgs: ['--credential-provider-config', providers, '--credential-provider-bin-dir', bin] }),
   ]);
   const config = writeDockerConfig(join(scratch.dir, 'wrong-docker'), [{ host: registry.host, username: AUTH.username, password: WRONG }]);
   const caFile = registry.caFile ?? '';
@@ -73,7 +84,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([good?.stop(), bad?.stop()]);
+  await Promise.all([good?.stop(), bad?.stop(), plugged?.stop()]);
   await registry?.stop();
   await new Promise<void>((resolve) => { if (tokenRegistry === undefined) resolve(); else tokenRegistry.server.close(() => { resolve(); }); });
   await closeRegistryAgents();
@@ -113,6 +124,19 @@ describe('when serve logs in with a wrong password', () => {
     expectNoSecrets(JSON.stringify(response));
     const names = (line: string): boolean => line.includes('REGISTRY_AUTH') && line.includes(registry.host);
     const log = await logOnce(bad, names);
+    expect(log.split('\n').some(names)).toBe(true);
+    expectNoSecrets(log);
+  });
+});
+
+describe('when a credential provider plugin hands out a credential the registry refuses', () => {
+  it('denies naming the host and the plugin as the source tried, and logs neither its credential nor its stderr', async () => {
+    const response = await plugged.admit('/validate', createReview('Pod', signed.reference));
+    expect(response).toMatchObject({ allowed: false, status: { code: 403 } });
+    expect(response.status?.message).toContain('credential provider plugin leaky-provider');
+    expectNoSecrets(JSON.stringify(response));
+    const names = (line: string): boolean => line.includes('REGISTRY_AUTH') && line.includes(registry.host);
+    const log = await logOnce(plugged, names);
     expect(log.split('\n').some(names)).toBe(true);
     expectNoSecrets(log);
   });
