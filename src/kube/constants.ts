@@ -42,10 +42,5 @@ export const EVENT = {
   maxNote: 1024,
 } as const;
 
-export const PULL_SECRET_TYPES = {
-  dockerConfigJson: { type: 'kubernetes.io/dockerconfigjson', key: '.dockerconfigjson' },
-  dockerCfg: { type: 'kubernetes.io/dockercfg', key: '.dockercfg' },
-} as const;
-
 /** The namespaces the webhook never sees (docs/design.md §4 security invariants): not scanned either. */
 export const SYSTEM_NAMESPACES = ['kube-system'] as const;

@@ -14,7 +14,7 @@ import { TtlCache } from '../cache/ttl-cache.js';
 import type { Logger } from '../log.js';
 import type { ReviewCredentials, ReviewCredentialSource } from '../verify/evaluator.js';
 import { apiStatus, describeKubeError, type KubeClients } from './client.js';
-import { firstOf, podPullSecrets, pullSecretCredential, scopeOf, type PullCredential } from './pull-secret-data.js';
+import { firstOf, podPullSecrets, pullSecretCredential, scopeOf, type PullCredential } from '../credentials/pull-secrets.js';
 
 const TTL_MS = 30_000;
 /** An answer missing a Secret for a reason other than "not found" (an outage) is retried sooner. */

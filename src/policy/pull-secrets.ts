@@ -1,11 +1,7 @@
-import { createHash } from 'node:crypto';
-import { credentialsFromDockerConfigJson } from '../credentials/docker-config.js';
+import { configCredential, firstOf, PULL_SECRET_TYPES, scopeOf, type PullCredential } from '../credentials/pull-secrets.js';
 import type { StaticCredentials } from '../credentials/types.js';
 import { describeError, isSigwardError } from '../errors.js';
 import { readSecret, type KeyOptions } from './keys.js';
-
-/** The entries a docker config Secret keeps its config under, by type. */
-const CONFIG_KEYS = ['.dockerconfigjson', '.dockercfg'] as const;
 
 export type PullSecretsResult =
   | { readonly credentials: { readonly provider: StaticCredentials; readonly scope: string } | undefined }
@@ -22,33 +18,28 @@ export function loadSignaturePullSecrets(names: readonly string[], options: KeyO
   if (names.length === 0) return { credentials: undefined };
   const namespace = options.pullSecretNamespace;
   if (options.resolveKey === undefined || namespace === undefined) return { problem: 'Secrets can only be read in a cluster', revocable: false };
-  const providers: StaticCredentials[] = [];
-  const hash = createHash('sha256');
+  const formats = Object.values(PULL_SECRET_TYPES);
+  const found: PullCredential[] = [];
   for (const name of names) {
-    let found: { text: string; key: string } | undefined;
-    for (const key of CONFIG_KEYS) {
-      const read = readSecret({ name, namespace, key }, options);
-      if ('text' in read) {
-        found = { text: read.text, key };
-        break;
+    let credential: PullCredential | undefined;
+    for (const format of formats) {
+      const read = readSecret({ name, namespace, key: format.key }, options);
+      if (!('text' in read)) {
+        if (!read.revocable) return read;
+        continue;
       }
-      if (!read.revocable) return read;
+      try {
+        credential = configCredential(format.type, read.text, `Secret ${namespace}/${name}`);
+      } catch (err) {
+        if (!isSigwardError(err)) throw err;
+        return { problem: describeError(err), revocable: true };
+      }
+      break;
     }
-    if (found === undefined) return { problem: `Secret ${namespace}/${name} holds no ${CONFIG_KEYS.join(' or ')} (or does not exist)`, revocable: true };
-    try {
-      providers.push(credentialsFromDockerConfigJson(found.text, `Secret ${namespace}/${name}`));
-    } catch (err) {
-      if (!isSigwardError(err)) throw err;
-      return { problem: describeError(err), revocable: true };
+    if (credential === undefined) {
+      return { problem: `Secret ${namespace}/${name} holds no ${formats.map((f) => f.key).join(' or ')} (or does not exist)`, revocable: true };
     }
-    hash.update(`${name}\n${found.key}\n${found.text}\n`);
+    found.push(credential);
   }
-  const provider: StaticCredentials = (registry) => {
-    for (const lookup of providers) {
-      const credential = lookup(registry);
-      if (credential !== undefined) return credential;
-    }
-    return undefined;
-  };
-  return { credentials: { provider, scope: `pull:${hash.digest('hex').slice(0, 16)}` } };
+  return { credentials: { provider: firstOf(found.map((c) => c.provider))!, scope: scopeOf(found.map((c) => c.fingerprint), 'pull') } };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { isSigwardError } from '../../src/errors.js';
-import { firstOf, podPullSecrets, pullSecretCredential, scopeOf } from '../../src/kube/pull-secret-data.js';
+import { firstOf, podPullSecrets, pullSecretCredential, scopeOf } from '../../src/credentials/pull-secrets.js';
 
 /** A pull Secret as `kubectl create secret docker-registry` writes it. */
 function dockerRegistrySecret(host: string, username: string, password: string) {

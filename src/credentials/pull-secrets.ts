@@ -1,11 +1,17 @@
 /**
- * Pure parts of reading registry credentials from Kubernetes: which pull secrets a pod names,
- * what a pull Secret holds, and how several are combined (the order the kubelet tries them).
+ * Pull Secrets, without Kubernetes I/O (kube/ reads them): which pull secrets a pod names, what
+ * a pull Secret holds, and how several are combined (the order the kubelet tries them). A
+ * policy's `signaturePullSecrets` are read by the same rules.
  */
 import { createHash } from 'node:crypto';
-import { credentialsFromDockerConfigJson } from '../credentials/docker-config.js';
-import type { CredentialProvider } from '../registry/types.js';
-import { PULL_SECRET_TYPES } from './constants.js';
+import { credentialsFromDockerConfigJson } from './docker-config.js';
+import type { StaticCredentials } from './types.js';
+
+/** The Secret types that hold a docker config, and the data key each keeps it under. */
+export const PULL_SECRET_TYPES = {
+  dockerConfigJson: { type: 'kubernetes.io/dockerconfigjson', key: '.dockerconfigjson' },
+  dockerCfg: { type: 'kubernetes.io/dockercfg', key: '.dockercfg' },
+} as const;
 
 /** Where each kind keeps its pod spec (as src/admission/extract.ts reads the containers). */
 const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -51,7 +57,7 @@ export interface PullSecretObject {
 }
 
 export interface PullCredential {
-  readonly provider: CredentialProvider;
+  readonly provider: StaticCredentials;
   /** sha256 of the type and the config text: equal credentials give equal fingerprints. */
   readonly fingerprint: string;
 }
@@ -65,14 +71,18 @@ export function pullSecretCredential(secret: PullSecretObject, source: string): 
   const format = Object.values(PULL_SECRET_TYPES).find((f) => f.type === secret.type);
   const encoded = format === undefined ? undefined : secret.data?.[format.key];
   if (format === undefined || encoded === undefined) return undefined;
-  const text = Buffer.from(encoded, 'base64').toString('utf8');
+  return configCredential(format.type, Buffer.from(encoded, 'base64').toString('utf8'), source);
+}
+
+/** The credentials of a docker config of a pull Secret type, already decoded. */
+export function configCredential(type: string, text: string, source: string): PullCredential {
   const provider = credentialsFromDockerConfigJson(text, source);
-  const fingerprint = createHash('sha256').update(`${format.type}\n${text}`).digest('hex');
+  const fingerprint = createHash('sha256').update(`${type}\n${text}`).digest('hex');
   return { provider, fingerprint };
 }
 
 /** Tries each provider in order, as the kubelet tries a pod's pull secrets. */
-export function firstOf(providers: readonly CredentialProvider[]): CredentialProvider | undefined {
+export function firstOf(providers: readonly StaticCredentials[]): StaticCredentials | undefined {
   if (providers.length === 0) return undefined;
   return (registry) => {
     for (const provider of providers) {
@@ -84,8 +94,8 @@ export function firstOf(providers: readonly CredentialProvider[]): CredentialPro
 }
 
 /** A short cache scope from the fingerprints of the credentials, in the order they are tried. */
-export function scopeOf(fingerprints: readonly string[]): string {
-  return `creds:${createHash('sha256').update(fingerprints.join('\n')).digest('hex').slice(0, 16)}`;
+export function scopeOf(fingerprints: readonly string[], prefix = 'creds'): string {
+  return `${prefix}:${createHash('sha256').update(fingerprints.join('\n')).digest('hex').slice(0, 16)}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
