@@ -3,12 +3,13 @@
  * see the fixtures' PROVENANCE.md) and an in-memory registry that serves them through the
  * `Registry` interface, checking blobs against their descriptors as the real client does.
  */
+import { randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { digestOf } from '../../src/crypto/hash.js';
 import { SigwardError } from '../../src/errors.js';
-import { MEDIA_TYPE } from '../../src/constants.js';
+import { ANNOTATION, MEDIA_TYPE } from '../../src/constants.js';
 import type { Repository } from '../../src/reference/types.js';
 import type { Descriptor, Manifest, Registry, RequestOptions } from '../../src/registry/types.js';
 
@@ -176,4 +177,22 @@ export class MemoryRegistry implements Registry {
     const separator = reference.includes(':') ? '@' : ':';
     return this.manifests.get(`${repo.name}${separator}${reference}`);
   }
+}
+
+/**
+ * Pushes `image:tag` (a fresh manifest, so a fresh digest) and a legacy signature of it made with
+ * `privateKey` to `signatures` (the image's own repository unless given); returns the digest.
+ */
+export function pushSignedImage(registry: MemoryRegistry, image: Repository, tag: string, privateKey: KeyObject, signatures: Repository = image): string {
+  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, nonce: randomBytes(8).toString('hex') }));
+  const digest = registry.putManifest(image, tag, manifest);
+  const payload = new TextEncoder().encode(JSON.stringify({
+    critical: { identity: { 'docker-reference': image.name }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
+    optional: null,
+  }));
+  registry.putBlob(payload);
+  registry.putManifest(signatures, `${digest.replace(':', '-')}.sig`, signatureManifest([
+    { mediaType: MEDIA_TYPE.simpleSigning, payload, annotations: { [ANNOTATION.signature]: cryptoSign('sha256', payload, privateKey).toString('base64') } },
+  ]));
+  return digest;
 }

@@ -1,8 +1,7 @@
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { ImageUse, ReviewRequest } from '../../src/admission/types.js';
 import { TtlCache } from '../../src/cache/ttl-cache.js';
-import { ANNOTATION, MEDIA_TYPE } from '../../src/constants.js';
 import { SigwardError, isSigwardError } from '../../src/errors.js';
 import { parsePolicyText } from '../../src/policy/index.js';
 import type { Repository } from '../../src/reference/types.js';
@@ -10,7 +9,7 @@ import type { Descriptor, RequestOptions } from '../../src/registry/types.js';
 import { Evaluator, scopedKey, type DecidedImage, type ReviewCredentials } from '../../src/verify/evaluator.js';
 import type { AuthorityVerdict } from '../../src/verify/types.js';
 import { Verifier, type Memo } from '../../src/verify/verifier.js';
-import { MemoryRegistry, repository, signatureManifest } from './cosign-fixtures.js';
+import { MemoryRegistry, pushSignedImage, repository } from './cosign-fixtures.js';
 
 const REPO = repository('registry.example.com/acme/app');
 const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -28,16 +27,7 @@ class PrivateRegistry extends MemoryRegistry {
 }
 
 function pushSigned(registry: MemoryRegistry): void {
-  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, nonce: randomBytes(8).toString('hex') }));
-  const digest = registry.putManifest(REPO, 'v1', manifest);
-  const payload = new TextEncoder().encode(JSON.stringify({
-    critical: { identity: { 'docker-reference': REPO.name }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
-    optional: null,
-  }));
-  registry.putBlob(payload);
-  registry.putManifest(REPO, `${digest.replace(':', '-')}.sig`, signatureManifest([
-    { mediaType: MEDIA_TYPE.simpleSigning, payload, annotations: { [ANNOTATION.signature]: sign('sha256', payload, keys.privateKey).toString('base64') } },
-  ]));
+  pushSignedImage(registry, REPO, 'v1', keys.privateKey);
 }
 
 const ROBOT: ReviewCredentials = {

@@ -1,7 +1,6 @@
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { TtlCache } from '../../src/cache/ttl-cache.js';
-import { ANNOTATION, MEDIA_TYPE } from '../../src/constants.js';
 import type { CredentialProvider } from '../../src/credentials/types.js';
 import { parsePublicKey } from '../../src/crypto/keys.js';
 import { SigwardError } from '../../src/errors.js';
@@ -10,7 +9,7 @@ import type { Manifest, RequestOptions } from '../../src/registry/types.js';
 import type { Discovery } from '../../src/verify/discover.js';
 import type { Authority } from '../../src/verify/types.js';
 import { Verifier } from '../../src/verify/verifier.js';
-import { MemoryRegistry, repository, signatureManifest } from './cosign-fixtures.js';
+import { MemoryRegistry, pushSignedImage, repository } from './cosign-fixtures.js';
 
 const IMAGE = repository('registry.example.com/acme/app');
 const SIGS = repository('sigs.example.com/acme/signatures');
@@ -37,16 +36,7 @@ class PrivateSignatures extends MemoryRegistry {
 
 function setup() {
   const registry = new PrivateSignatures();
-  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, nonce: randomBytes(8).toString('hex') }));
-  const digest = registry.putManifest(IMAGE, 'v1', manifest);
-  const payload = new TextEncoder().encode(JSON.stringify({
-    critical: { identity: { 'docker-reference': IMAGE.name }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
-    optional: null,
-  }));
-  registry.putBlob(payload);
-  registry.putManifest(SIGS, `${digest.replace(':', '-')}.sig`, signatureManifest([
-    { mediaType: MEDIA_TYPE.simpleSigning, payload, annotations: { [ANNOTATION.signature]: sign('sha256', payload, keys.privateKey).toString('base64') } },
-  ]));
+  const digest = pushSignedImage(registry, IMAGE, 'v1', keys.privateKey, SIGS);
   const discoveries = new TtlCache<string, Discovery>({ max: 100, ttlMs: 60_000 });
   const verifier = new Verifier({ registry, digests: new TtlCache<string, string>({ max: 100, ttlMs: 60_000 }), discoveries });
   return { registry, digest, verifier, discoveries };
