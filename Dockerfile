@@ -4,26 +4,37 @@
 # shell and no package manager, running as a numeric non-root user.
 #
 #   docker build --build-arg VERSION=0.1.0 -t sigward:0.1.0 .
+#
+# The bases are build arguments so that a build without access to Docker Hub or gcr.io can give
+# stand-ins (scripts/image.sh builds both from Debian's packages and Node 24 from npm): the build
+# base needs a shell, node and npm; the runtime base node at /nodejs/bin/node, its libraries, CA
+# certificates and the user 65532.
+ARG BUILD_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 # Build: all dependencies (TypeScript included), then `npm run build` writes dist/.
-FROM node:24-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency runs code at install time (none of sigward's needs to).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+RUN npm run build && find dist -name '*.map' -delete
 
 # Production dependencies only, installed from the lockfile into a folder that never saw dev tools.
-FROM node:24-bookworm-slim AS production-deps
+FROM ${BUILD_IMAGE} AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# What a runtime never reads goes: source maps, type declarations, TypeScript sources, Markdown,
+# and the test folders some packages ship (licences stay).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.ts' -o -name '*.md' \) -delete \
+ && find node_modules -mindepth 2 -maxdepth 3 -type d \( -name test -o -name tests -o -name __tests__ \) -prune -exec rm -rf {} +
 
 # Runtime: distroless Node 24 (no shell, no package manager).
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
 ARG VERSION=0.1.0
 ARG SOURCE=https://github.com/sigward/sigward
 LABEL org.opencontainers.image.title="sigward" \
