@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole check, from a fresh machine: installs what is missing (Node 24, the real registries,
-# cosign, crane, helm, kube-apiserver; cached by version), then type check, lint, build, unit,
-# integration and end-to-end tests.
+# cosign, crane, helm, kube-apiserver; cached by version), then type check, lint, build, unit
+# tests, the container image (scripts/image.sh), integration and end-to-end tests.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh unit       type check, lint and unit tests only
@@ -29,7 +29,9 @@ export NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning
 say "unit tests"
 npx jest --ci --selectProjects unit
 if [[ $stage != unit ]]; then
-  say "integration tests (real registries, real cosign)"
+  say "container image (buildah --isolation chroot; the first run makes its bases from Debian and npm)"
+  bash scripts/image.sh
+  say "integration tests (real registries, real cosign, the image)"
   npx jest --ci --selectProjects integration --runInBand
   say "end-to-end tests (a real kube-apiserver)"
   npx jest --ci --selectProjects e2e --runInBand

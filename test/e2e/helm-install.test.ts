@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
+import { buildImage } from '../support/image.js';
 import { startKube, type KubeCluster } from '../support/kube.js';
 import { makeTempDir, runCommand } from '../support/process.js';
 import { REPO_ROOT, toolPath } from '../support/tools.js';
@@ -15,6 +16,8 @@ const RELEASE = 'sigward';
 
 let cluster: KubeCluster;
 let scratch: { dir: string; remove: () => void };
+/** The digest of the image scripts/image.sh built from this tree: what the chart installs. */
+let digest: string;
 
 async function helm(args: readonly string[]) {
   const home = join(scratch.dir, 'helm');
@@ -32,8 +35,9 @@ async function kubectlJson(args: readonly string[]): Promise<Record<string, any>
 
 beforeAll(async () => {
   scratch = makeTempDir('helm-install');
+  digest = (await buildImage()).digest;
   cluster = await startKube();
-}, 120_000);
+}, 25 * 60_000);
 
 afterAll(async () => {
   await cluster.stop();
@@ -59,12 +63,14 @@ describe('the Helm chart on a real API server', () => {
     expect(dryRun.stdout).toMatch(/validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/\S+ serverside-applied \(server dry run\)/);
   });
 
-  it('installs with helm and creates every object', async () => {
-    const install = await helm(['install', RELEASE, CHART, '--namespace', NAMESPACE]);
+  it('installs with helm, pinned to the image just built, and creates every object', async () => {
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const install = await helm(['install', RELEASE, CHART, '--namespace', NAMESPACE, '--set', `image.digest=${digest}`]);
     expect(install.stderr).toBe('');
     expect(install.code).toBe(0);
     const deployment = await kubectlJson(['-n', NAMESPACE, 'get', 'deployment', RELEASE]);
     expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.template.spec.containers[0].image).toMatch(new RegExp(`@${digest}$`));
     for (const [kind, name] of [
       ['service', RELEASE], ['serviceaccount', RELEASE], ['poddisruptionbudget', RELEASE], ['secret', `${RELEASE}-tls`],
       ['role', RELEASE], ['rolebinding', RELEASE],
