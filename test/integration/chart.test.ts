@@ -394,15 +394,21 @@ describe('values.yaml', () => {
 describe('the Dockerfile', () => {
   const instructions = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ').split('\n')
     .map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  const stages = instructions.reduce<string[][]>((all, line) => (line.startsWith('FROM ') ? [...all, [line]] : (all.at(-1)?.push(line), all)), []);
+  // Global build arguments (before the first FROM) with their defaults: the bases a plain `docker build` uses.
+  const firstFrom = instructions.findIndex((l) => l.startsWith('FROM '));
+  const defaults = Object.fromEntries(instructions.slice(0, firstFrom).flatMap((l) => /^ARG (\w+)=(\S+)$/.exec(l)?.slice(1, 3) ?? []).reduce<[string, string][]>(
+    (pairs, value, i, all) => (i % 2 === 0 ? [...pairs, [value, all[i + 1]!]] : pairs), []));
+  const withDefaults = (line: string): string => line.replace(/\$\{(\w+)\}/g, (whole, name: string) => defaults[name] ?? whole);
+  const stages = instructions.slice(firstFrom).reduce<string[][]>((all, line) => (line.startsWith('FROM ') ? [...all, [withDefaults(line)]] : (all.at(-1)?.push(line), all)), []);
   const runtime = stages.at(-1) ?? [];
 
   it('builds in stages on Node 24 and installs production dependencies from the lockfile into a clean folder', () => {
+    expect(Object.keys(defaults).sort()).toEqual(['BUILD_IMAGE', 'RUNTIME_IMAGE']);
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(stages.slice(0, -1).map((s) => s[0])).toEqual(stages.slice(0, -1).map(() => expect.stringMatching(/^FROM node:24-bookworm-slim AS \w/)));
     expect(runtime[0]).toBe('FROM gcr.io/distroless/nodejs24-debian12:nonroot');
     expect(instructions).toContainEqual(expect.stringMatching(/^RUN npm ci --omit=dev /));
-    expect(instructions).toContain('RUN npm run build');
+    expect(instructions).toContainEqual(expect.stringMatching(/^RUN npm run build( |$)/));
   });
 
   it('runs as a numeric non-root user with no shell step in the distroless runtime stage', () => {
