@@ -123,7 +123,7 @@ export class Authenticator {
   }
 
   private async fetchToken(ctx: CallContext, challenge: Challenge, identity: Identity, key: string): Promise<Authorization> {
-    const tokenCtx: CallContext = { ...ctx, what: `token for ${ctx.what}` };
+    const tokenCtx: CallContext = { ...ctx, operation: 'token', what: `token for ${ctx.what}` };
     const realm = this.checkedRealm(tokenCtx, challenge.params.realm ?? '');
     // A realm on a host other than the registry's may only be reached at public addresses.
     const publicOnly = realm.hostname !== new URL(`http://${apiHost(ctx.repo.registry)}`).hostname;

@@ -3,7 +3,7 @@ import { SigwardError } from '../errors.js';
 import type { Repository } from '../reference/types.js';
 import type { Descriptor, Manifest, Registry, RegistryClientOptions, RequestOptions } from './types.js';
 import { Authenticator } from './auth.js';
-import { subject, type CallContext } from './context.js';
+import { subject, type CallContext, type RegistryOperation } from './context.js';
 import { statusError } from './failure.js';
 import { registryUrl, type InsecureHosts } from './host.js';
 import { Transport, type HttpReply } from './http.js';
@@ -47,7 +47,7 @@ export class RegistryClient implements Registry {
   }
 
   async resolve(repo: Repository, reference: string, options: RequestOptions = {}): Promise<Descriptor> {
-    const ctx = context(repo, `manifest ${reference}`, options);
+    const ctx = context(repo, 'resolve', `manifest ${reference}`, options);
     const { digest: asked } = checkManifestReference(reference, subject(ctx));
     const url = registryUrl(repo, `manifests/${reference}`, this.insecure);
     const reply = await this.exchange(ctx, { method: 'HEAD', url, accept: MANIFEST_ACCEPT }, options);
@@ -72,7 +72,7 @@ export class RegistryClient implements Registry {
     reference: string,
     options: RequestOptions & { readonly accept?: readonly string[] } = {},
   ): Promise<Manifest | undefined> {
-    const ctx = context(repo, `manifest ${reference}`, options);
+    const ctx = context(repo, 'manifest', `manifest ${reference}`, options);
     const { digest: asked } = checkManifestReference(reference, subject(ctx));
     const url = registryUrl(repo, `manifests/${reference}`, this.insecure);
     const accept = options.accept ?? MANIFEST_ACCEPT;
@@ -91,7 +91,7 @@ export class RegistryClient implements Registry {
     descriptor: Descriptor,
     options: RequestOptions & { readonly maxBytes?: number } = {},
   ): Promise<Uint8Array> {
-    const ctx = context(repo, `blob ${descriptor.digest}`, options);
+    const ctx = context(repo, 'blob', `blob ${descriptor.digest}`, options);
     const digest = checkSha256(descriptor.digest, subject(ctx));
     const { size } = descriptor;
     const cap = Math.min(options.maxBytes ?? this.maxBlobBytes, this.maxBlobBytes);
@@ -120,7 +120,7 @@ export class RegistryClient implements Registry {
   }
 
   async getReferrers(repo: Repository, digest: string, options: RequestOptions = {}): Promise<readonly Descriptor[] | undefined> {
-    const ctx = context(repo, `referrers of ${digest}`, options);
+    const ctx = context(repo, 'referrers', `referrers of ${digest}`, options);
     checkSha256(digest, subject(ctx));
     const referrers: Descriptor[] = [];
     let url: URL | undefined = registryUrl(repo, `referrers/${digest}`, this.insecure);
@@ -169,8 +169,8 @@ function referrersOf(ctx: CallContext, reply: HttpReply): Descriptor[] | undefin
   return parseReferrersIndex(reply.body, subject(ctx));
 }
 
-function context(repo: Repository, what: string, options: RequestOptions): CallContext {
-  return { repo, what, signal: options.signal };
+function context(repo: Repository, operation: RegistryOperation, what: string, options: RequestOptions): CallContext {
+  return { repo, operation, what, signal: options.signal };
 }
 
 function isSuccess(status: number): boolean {

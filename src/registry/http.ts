@@ -132,6 +132,7 @@ export class Transport {
     } catch (err) {
       return { ok: false, failure: classifyFailure(err, ctx, { timedOut: false, timeoutMs: this.options.timeoutMs }) };
     }
+    const started = performance.now();
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -152,7 +153,7 @@ export class Transport {
         dispatcher: request.publicOnly === true ? this.publicAgent : this.agent,
       });
       answered = true;
-      this.report(ctx, String(res.status));
+      this.report(ctx, String(res.status), started);
       const stream = res.body as ReadableStream<Uint8Array> | null;
       const success = res.status >= 200 && res.status < 300;
       let body: Uint8Array = EMPTY;
@@ -164,7 +165,7 @@ export class Transport {
       return { ok: true, reply: { status: res.status, headers: res.headers, body, url: request.url } };
     } catch (err) {
       const failure = classifyFailure(err, ctx, { timedOut, timeoutMs: this.options.timeoutMs });
-      if (!answered) this.report(ctx, failure.status);
+      if (!answered) this.report(ctx, failure.status, started);
       return { ok: false, failure };
     } finally {
       clearTimeout(timer);
@@ -173,8 +174,9 @@ export class Transport {
     }
   }
 
-  private report(ctx: CallContext, status: string): void {
-    this.options.onRequest?.({ registry: ctx.repo.registry, status });
+  /** Time to the answer's headers (or to the failure): what the registry took, not the body's size. */
+  private report(ctx: CallContext, status: string, started: number): void {
+    this.options.onRequest?.({ registry: ctx.repo.registry, operation: ctx.operation, status, seconds: (performance.now() - started) / 1000 });
   }
 }
 

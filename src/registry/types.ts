@@ -27,7 +27,13 @@ export interface RequestOptions {
   readonly credentials?: CredentialProvider | readonly CredentialProvider[];
 }
 
-export type RegistryEvent = { readonly registry: string; readonly status: string };
+/** One registry request as metrics see it: its host, what it did, how it ended, how long it took. */
+export type RegistryEvent = {
+  readonly registry: string;
+  readonly operation: 'resolve' | 'manifest' | 'blob' | 'referrers' | 'token';
+  readonly status: string;
+  readonly seconds: number;
+};
 
 export interface RegistryClientOptions {
   /** Extra PEM CA certificates trusted besides the system store (`--ca-file`). */

@@ -24,6 +24,7 @@ export class Metrics {
   private readonly admissions: Counter<'operation' | 'decision'>;
   private readonly duration: Histogram;
   private readonly registryRequests: Counter<'registry' | 'status'>;
+  private readonly registryDuration: Histogram<'registry' | 'operation'>;
   private readonly cacheRequests: Counter<'cache' | 'result'>;
   private readonly verifications: Counter<'result'>;
   private readonly phases: Map<VerificationPhase, Histogram.Internal<'phase'>>;
@@ -46,6 +47,13 @@ export class Metrics {
       name: 'sigward_registry_requests_total',
       help: 'Requests to OCI registries, by registry host and HTTP status (or failure kind).',
       labelNames: ['registry', 'status'],
+      registers,
+    });
+    this.registryDuration = new Histogram({
+      name: 'sigward_registry_request_duration_seconds',
+      help: 'Time a registry took to answer one request (to its headers), by registry host and operation (resolve, manifest, blob, referrers, token).',
+      labelNames: ['registry', 'operation'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.cacheRequests = new Counter({
@@ -79,6 +87,7 @@ export class Metrics {
 
   recordRegistry(event: RegistryEvent): void {
     this.registryRequests.inc({ registry: event.registry, status: event.status });
+    this.registryDuration.observe({ registry: event.registry, operation: event.operation }, event.seconds);
   }
 
   recordCache(cache: string, result: LookupResult): void {

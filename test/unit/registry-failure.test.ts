@@ -4,7 +4,7 @@ import { classifyFailure } from '../../src/registry/failure.js';
 // How socket-level failures become coded errors. A real unresolvable host cannot be tested
 // without asking a DNS server beyond loopback, so the errors are built the way fetch reports
 // them: a TypeError('fetch failed') whose cause carries the resolver's or socket's code.
-const ctx = { repo: { registry: 'no-such-host.invalid:5000', repository: 'acme/app', name: 'no-such-host.invalid:5000/acme/app' }, what: 'manifest v1', signal: undefined };
+const ctx = { repo: { registry: 'no-such-host.invalid:5000', repository: 'acme/app', name: 'no-such-host.invalid:5000/acme/app' }, operation: 'manifest' as const, what: 'manifest v1', signal: undefined };
 const state = { timedOut: false, timeoutMs: 3000 };
 const fetchFailed = (code: string, message: string) =>
   new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });

@@ -32,7 +32,8 @@ describe('request deadlines', () => {
       expect(err.message).toContain(registry.host);
       expect(err.message).toContain('acme/app');
       expect(ms).toBeLessThan(1500);
-      expect(events).toEqual([{ registry: registry.host, status: 'timeout' }]);
+      expect(events).toEqual([{ registry: registry.host, operation: 'manifest', status: 'timeout', seconds: expect.any(Number) }]);
+      expect(events[0]!.seconds).toBeGreaterThanOrEqual(0.29);
     });
   });
 
@@ -99,7 +100,7 @@ describe('unreachable registries', () => {
 
       expect(err.code).toBe('REGISTRY_UNREACHABLE');
       expect(err.message).toContain(closed.host);
-      expect(events).toEqual([{ registry: closed.host, status: 'error' }]);
+      expect(events).toEqual([{ registry: closed.host, operation: 'resolve', status: 'error', seconds: expect.any(Number) }]);
     });
   });
 });

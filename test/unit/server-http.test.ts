@@ -188,11 +188,13 @@ describe('webhook server over HTTPS', () => {
     });
 
     it('counts what other modules record', async () => {
-      harness.server.metrics.recordRegistry({ registry: 'localhost:5000', status: '200' });
+      harness.server.metrics.recordRegistry({ registry: 'localhost:5000', operation: 'blob', status: '200', seconds: 0.03 });
       harness.server.metrics.recordCache('digest', 'coalesced');
       harness.server.metrics.recordVerification('verified');
       const text = await harness.metricsText();
       expect(text).toContain('sigward_registry_requests_total{registry="localhost:5000",status="200"} 1');
+      expect(text).toContain('sigward_registry_request_duration_seconds_bucket{le="0.05",registry="localhost:5000",operation="blob"} 1');
+      expect(text).toContain('sigward_registry_request_duration_seconds_bucket{le="0.025",registry="localhost:5000",operation="blob"} 0');
       expect(text).toContain('sigward_cache_requests_total{cache="digest",result="coalesced"} 1');
       expect(text).toContain('sigward_verifications_total{result="verified"} 1');
     });
