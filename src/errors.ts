@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'TOO_MANY_SIGNATURES'
   | 'SIGNATURES_TOO_LARGE'
   | 'THRESHOLD_NOT_MET'
+  | 'PLATFORM_MISSING'
+  | 'TOO_MANY_PLATFORMS'
   // bundles and transparency
   | 'BUNDLE_INVALID'
   | 'BUNDLE_UNSUPPORTED'

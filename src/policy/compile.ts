@@ -37,6 +37,7 @@ export function compilePolicy(spec: PolicySpec, options: KeyOptions = {}): Compi
     identity: identityOf(spec, [...authorities.flatMap((result) => result.trust), ...revoked.map((r) => `revoked:${r.authority}`)]),
     mode: spec.mode,
     threshold: spec.threshold,
+    platforms: spec.platforms,
     authorities: authorities.map((result) => result.authority),
     ...(revoked.length > 0 ? { revoked } : {}),
     globs: spec.images.map(compileGlob),
@@ -81,8 +82,8 @@ export function parsePolicy(doc: unknown, where: string, options: PolicyOptions 
  * `metadata.uid` and `generation` (copied, or made up) and must still not share verdicts.
  */
 function identityOf(spec: PolicySpec, trust: readonly string[]): string {
-  const { kind, name, namespace, images, mode, threshold, namespaceSelector, authorities } = spec;
-  const content = { kind, name, namespace, images, mode, threshold, namespaceSelector, authorities, keyIds: trust };
+  const { kind, name, namespace, images, mode, threshold, namespaceSelector, platforms, authorities } = spec;
+  const content = { kind, name, namespace, images, mode, threshold, namespaceSelector, platforms, authorities, keyIds: trust };
   const digest = `sha256:${sha256(canonicalJson(content))}`;
   return spec.uid !== undefined && spec.generation !== undefined ? `${spec.uid}:${spec.generation}:${digest}` : digest;
 }

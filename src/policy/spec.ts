@@ -4,10 +4,11 @@ import { globProblem } from './glob.js';
 import type { KeyOptions } from './keys.js';
 import type { Problems } from './problems.js';
 import { quote } from './problems.js';
+import { readPlatforms, type PlatformRule } from './platforms.js';
 import { readSelector } from './selector.js';
 import type { AuthoritySpec, LabelSelector, PolicyKind, PolicyMode } from './types.js';
 
-const SPEC_FIELDS = ['images', 'mode', 'threshold', 'namespaceSelector', 'authorities'] as const;
+const SPEC_FIELDS = ['images', 'mode', 'threshold', 'namespaceSelector', 'platforms', 'authorities'] as const;
 const MODES: readonly PolicyMode[] = ['enforce', 'warn', 'audit'];
 const MAX_IMAGES = 256;
 const MAX_GLOB_TEXT = 4096;
@@ -17,6 +18,7 @@ export interface SpecFields {
   readonly mode: PolicyMode;
   readonly threshold: number;
   readonly namespaceSelector: LabelSelector | undefined;
+  readonly platforms: PlatformRule;
   readonly authorities: readonly AuthoritySpec[];
 }
 
@@ -33,6 +35,7 @@ export function readSpec(value: unknown, kind: PolicyKind | undefined, problems:
   const images = readImages(fields, problems);
   const mode = readMode(fields, problems);
   const authorities = readAuthorities(fields, problems, options);
+  const platforms = readPlatforms(fields, problems);
   const listed = own(fields, 'authorities');
   const threshold = readThreshold(fields, Array.isArray(listed) ? listed.length : undefined, problems);
   let namespaceSelector: LabelSelector | undefined;
@@ -41,10 +44,10 @@ export function readSpec(value: unknown, kind: PolicyKind | undefined, problems:
   } else {
     namespaceSelector = readSelector(own(fields, 'namespaceSelector'), 'spec.namespaceSelector', problems);
   }
-  if (problems.count !== before || images === undefined || authorities === undefined || mode === undefined || threshold === undefined) {
+  if (problems.count !== before || images === undefined || authorities === undefined || mode === undefined || threshold === undefined || platforms === undefined) {
     return undefined;
   }
-  return { images, mode, threshold, namespaceSelector, authorities };
+  return { images, mode, threshold, namespaceSelector, platforms, authorities };
 }
 
 function readImages(fields: Readonly<Record<string, unknown>>, problems: Problems): readonly string[] | undefined {

@@ -1,3 +1,4 @@
+import type { PlatformRule } from './platforms.js';
 import type { ErrorCode } from '../errors.js';
 import type { Authority } from '../verify/types.js';
 
@@ -99,6 +100,8 @@ export interface PolicySpec {
   readonly mode: PolicyMode;
   readonly threshold: number;
   readonly namespaceSelector: LabelSelector | undefined;
+  /** Which manifests of a multi-platform image must verify (default: the index). */
+  readonly platforms: PlatformRule;
   readonly authorities: readonly AuthoritySpec[];
 }
 
@@ -127,6 +130,7 @@ export interface CompiledPolicy {
   readonly identity: string;
   readonly mode: PolicyMode;
   readonly threshold: number;
+  readonly platforms: PlatformRule;
   readonly authorities: readonly Authority[];
   /**
    * Authorities whose key or trusted root Secret is gone or holds nothing usable (in a cluster):

@@ -56,7 +56,7 @@ export function parseDescriptor(value: unknown, path: string, problems: string[]
     return undefined;
   }
   const before = problems.length;
-  const { mediaType, digest, size, annotations, artifactType } = value;
+  const { mediaType, digest, size, annotations, artifactType, platform } = value;
   if (typeof mediaType !== 'string' || !MEDIA.test(mediaType)) problems.push(`${path}.mediaType: not a media type`);
   if (typeof digest !== 'string' || !DIGEST.test(digest)) problems.push(`${path}.digest: not a digest`);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) problems.push(`${path}.size: not a non-negative integer`);
@@ -64,6 +64,7 @@ export function parseDescriptor(value: unknown, path: string, problems: string[]
     problems.push(`${path}.artifactType: not a media type`);
   }
   const parsedAnnotations = parseAnnotations(annotations, `${path}.annotations`, problems);
+  const parsedPlatform = parsePlatform(platform, `${path}.platform`, problems);
   if (problems.length > before) return undefined;
   return {
     mediaType: mediaType as string,
@@ -71,7 +72,41 @@ export function parseDescriptor(value: unknown, path: string, problems: string[]
     size: size as number,
     ...(parsedAnnotations !== undefined ? { annotations: parsedAnnotations } : {}),
     ...(typeof artifactType === 'string' ? { artifactType } : {}),
+    ...(parsedPlatform !== undefined ? { platform: parsedPlatform } : {}),
   };
+}
+
+function parsePlatform(value: unknown, path: string, problems: string[]): Descriptor['platform'] {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    problems.push(`${path}: not an object`);
+    return undefined;
+  }
+  const { os, architecture, variant } = value;
+  if (typeof os !== 'string' || os.length > 64 || typeof architecture !== 'string' || architecture.length > 64) {
+    problems.push(`${path}: os and architecture must be strings`);
+    return undefined;
+  }
+  if (variant !== undefined && (typeof variant !== 'string' || variant.length > 64)) {
+    problems.push(`${path}.variant: not a string`);
+    return undefined;
+  }
+  return { os, architecture, ...(typeof variant === 'string' ? { variant } : {}) };
+}
+
+/** An image index (OCI index or Docker manifest list): its manifests with their platforms, at most `max`. */
+export function parseImageIndex(bytes: Uint8Array, where: string, max: number): Descriptor[] {
+  const doc = parseJson(bytes);
+  if (!isObject(doc) || doc.schemaVersion !== 2 || !Array.isArray(doc.manifests)) {
+    throw new SigwardError('REGISTRY_RESPONSE_INVALID', `${where}: not an image index`);
+  }
+  if (doc.manifests.length > max) {
+    throw new SigwardError('TOO_MANY_PLATFORMS', `${where}: the index lists ${doc.manifests.length} manifests, more than ${max}`);
+  }
+  const problems: string[] = [];
+  const descriptors = doc.manifests.flatMap((entry: unknown, index) => parseDescriptor(entry, `manifests[${index}]`, problems) ?? []);
+  if (problems.length > 0) throw new SigwardError('REGISTRY_RESPONSE_INVALID', `${where}: malformed image index: ${problems.slice(0, 20).join('; ')}`);
+  return descriptors;
 }
 
 function parseAnnotations(value: unknown, path: string, problems: string[]): Readonly<Record<string, string>> | undefined {

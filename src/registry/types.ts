@@ -9,6 +9,8 @@ export interface Descriptor {
   readonly size: number;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly artifactType?: string;
+  /** An image index entry's platform. */
+  readonly platform?: { readonly os: string; readonly architecture: string; readonly variant?: string };
 }
 
 export interface Manifest {

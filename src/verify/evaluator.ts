@@ -199,7 +199,7 @@ export class Evaluator implements ImageEvaluator {
       matching.map(async (policy) => {
         try {
           const load = (loadSignal: AbortSignal): Promise<readonly AuthorityVerdict[]> =>
-            verifier.verifyDigest(ref, digest, policy.authorities, { ...options, signal: loadSignal });
+            verifier.verifyForPolicy(ref, digest, policy.platforms, policy.authorities, { ...options, signal: loadSignal });
           const key = verdictKey(credentials.scope, policy, ref, digest);
           const verdicts = await sharedLoad(this.options.verdicts, key, load, signal, this.loadBudgetMs);
           return { policy, verdicts };

@@ -3,7 +3,9 @@ import type { SignatureCandidate } from '../cosign/types.js';
 import { describeError, errorCode, SigwardError, type ErrorCode } from '../errors.js';
 import type { ImageReference, Repository } from '../reference/types.js';
 import type { Registry } from '../registry/types.js';
+import type { PlatformRule } from '../policy/platforms.js';
 import { discoverSignatures, type Discovery } from './discover.js';
+import { verifyUnderRule, type PlatformDeps } from './platforms.js';
 import { checkSignature, type CheckOutcome } from './check.js';
 import type { CheckCache } from './check-cache.js';
 import { sharedLoad, type Memo } from './shared-load.js';
@@ -42,6 +44,7 @@ export const MAX_FAILURES_LISTED = 10;
  */
 export class Verifier {
   private readonly registry: Registry;
+  private readonly platformDeps: PlatformDeps;
   private readonly digests: Memo<string> | undefined;
   private readonly discoveries: Memo<Discovery> | undefined;
   private readonly loadBudgetMs: number;
@@ -51,6 +54,11 @@ export class Verifier {
 
   constructor(options: VerifierOptions) {
     this.registry = options.registry;
+    this.platformDeps = {
+      registry: options.registry,
+      verifyDigest: (image, digest, authorities, verifyOptions) => this.verifyDigest(image, digest, authorities, verifyOptions),
+      resolve: (ref, verifyOptions) => this.resolve(ref, verifyOptions),
+    };
     this.digests = options.digests;
     this.discoveries = options.discoveries;
     this.loadBudgetMs = options.loadBudgetMs ?? DEFAULT_LOAD_BUDGET_MS;
@@ -71,6 +79,11 @@ export class Verifier {
     const load = (signal: AbortSignal): Promise<string> =>
       this.timed('resolve', async () => (await this.registry.resolve(ref, tag, { ...options, signal })).digest);
     return sharedLoad(this.digests, `${ref.name}:${tag}`, load, options.signal, this.loadBudgetMs);
+  }
+
+  /** Verifies every authority at the digests a policy's platform rule requires (verify/platforms.ts). */
+  verifyForPolicy(ref: ImageReference, digest: string, rule: PlatformRule, authorities: readonly Authority[], options: VerifyOptions = {}): Promise<AuthorityVerdict[]> {
+    return verifyUnderRule(this.platformDeps, ref, digest, rule, authorities, options);
   }
 
   /** Verifies every authority against the signatures stored for `digest` of `image`. */

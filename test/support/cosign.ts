@@ -166,6 +166,8 @@ export interface SignOptions {
   /** `legacy`: the `sha256-<hex>.sig` tag with simple-signing layers; `bundle`: a sigstore bundle
    * attached as an OCI referrer (the v3 default). Default: legacy for v2, bundle for v3. */
   readonly format?: 'legacy' | 'bundle';
+  /** `--recursive`: a multi-platform index and each platform manifest it lists. */
+  readonly recursive?: boolean;
 }
 
 /** Signs offline with `cosign sign --key`; rejects (quoting cosign's output) when cosign fails. */
@@ -180,6 +182,7 @@ export async function sign(options: SignOptions): Promise<CommandResult> {
     ...(options.cosign === 3 ? ['--use-signing-config=false'] : []),
     ...registryFlags(options.registry),
     ...annotationFlags(options.annotations),
+    ...(options.recursive === true ? ['--recursive'] : []),
     options.image,
   ];
   const cosign = cosignEnv(options.registry, options.signatureRepository);

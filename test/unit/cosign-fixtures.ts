@@ -179,13 +179,8 @@ export class MemoryRegistry implements Registry {
   }
 }
 
-/**
- * Pushes `image:tag` (a fresh manifest, so a fresh digest) and a legacy signature of it made with
- * `privateKey` to `signatures` (the image's own repository unless given); returns the digest.
- */
-export function pushSignedImage(registry: MemoryRegistry, image: Repository, tag: string, privateKey: KeyObject, signatures: Repository = image): string {
-  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, nonce: randomBytes(8).toString('hex') }));
-  const digest = registry.putManifest(image, tag, manifest);
+/** Stores a legacy cosign signature of `digest` made with `privateKey` in `signatures`. */
+export function signDigest(registry: MemoryRegistry, image: Repository, digest: string, privateKey: KeyObject, signatures: Repository = image): void {
   const payload = new TextEncoder().encode(JSON.stringify({
     critical: { identity: { 'docker-reference': image.name }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
     optional: null,
@@ -194,5 +189,15 @@ export function pushSignedImage(registry: MemoryRegistry, image: Repository, tag
   registry.putManifest(signatures, `${digest.replace(':', '-')}.sig`, signatureManifest([
     { mediaType: MEDIA_TYPE.simpleSigning, payload, annotations: { [ANNOTATION.signature]: cryptoSign('sha256', payload, privateKey).toString('base64') } },
   ]));
+}
+
+/**
+ * Pushes `image:tag` (a fresh manifest, so a fresh digest) and a legacy signature of it made with
+ * `privateKey` to `signatures` (the image's own repository unless given); returns the digest.
+ */
+export function pushSignedImage(registry: MemoryRegistry, image: Repository, tag: string, privateKey: KeyObject, signatures: Repository = image): string {
+  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, nonce: randomBytes(8).toString('hex') }));
+  const digest = registry.putManifest(image, tag, manifest);
+  signDigest(registry, image, digest, privateKey, signatures);
   return digest;
 }

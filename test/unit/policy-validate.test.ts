@@ -31,6 +31,7 @@ describe('validatePolicy', () => {
         mode: 'enforce',
         threshold: 1,
         namespaceSelector: undefined,
+        platforms: { mode: 'index', acceptChildOfSignedIndex: false },
         authorities: [{ name: 'release', key: { data: COSIGN_PUB }, signatureRepository: undefined, annotations: undefined }],
       });
     });
@@ -88,7 +89,7 @@ describe('validatePolicy', () => {
         'apiVersion: must be sigward.dev/v1alpha1, not "sigward.dev/v1"',
         'metadata.name: "Acme_Release" must be a DNS subdomain: lower-case letters, digits, - and .',
         'metadata.namespace: must not be set: a ClusterImagePolicy is cluster-scoped (use spec.namespaceSelector)',
-        'spec.threshhold: unknown field (expected one of images, mode, threshold, namespaceSelector, authorities)',
+        'spec.threshhold: unknown field (expected one of images, mode, threshold, namespaceSelector, platforms, authorities)',
         'spec.images[0].glob: must not be empty',
         `spec.images[1].glob: "quay.io/***": '***' is not a wildcard: use * within a path segment or ** across segments`,
         'spec.images[2]: must be a mapping with a glob, such as { glob: "registry.example.com/acme/**" }',
@@ -201,7 +202,7 @@ describe('validatePolicy', () => {
       const bad = clusterDoc();
       bad.spec = JSON.parse('{"constructor": 1}');
       expect(problemsOf(() => validatePolicy(bad, WHERE))).toContain(
-        'spec.constructor: unknown field (expected one of images, mode, threshold, namespaceSelector, authorities)',
+        'spec.constructor: unknown field (expected one of images, mode, threshold, namespaceSelector, platforms, authorities)',
       );
     });
   });
