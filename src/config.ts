@@ -9,6 +9,7 @@ import type { PublicKey } from './crypto/types.js';
 import { KUBE_FLAGS, kubeFlagsWithoutCluster, kubeOptions, type KubeOptions } from './kube/options.js';
 import { defaultDockerConfigPath, loadDockerConfig } from './credentials/docker-config.js';
 import { readCredentialProviderConfig, type PluginSettings } from './credentials/kubelet-config.js';
+import type { TracesExporter } from './tracing/tracing.js';
 import type { RegistryClientOptions } from './registry/types.js';
 
 export const REGISTRY_FLAGS = {
@@ -133,6 +134,8 @@ export interface ServeConfig {
   readonly registry: RegistryClientOptions;
   /** Kubelet credential provider plugins (`--credential-provider-config`), tried after pull secrets. */
   readonly credentialPlugins: readonly PluginSettings[];
+  /** OpenTelemetry traces (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_*); undefined: off. */
+  readonly tracing: { readonly exporter: TracesExporter; readonly serviceName: string } | undefined;
   /** Things worth a warning at start (a docker config's helpers that serve does not run). */
   readonly warnings: readonly string[];
   /** The cluster side (kubeconfig, pull secrets, scan, reports); set with --watch-crds. */
@@ -195,6 +198,7 @@ export function serveConfig(values: Record<string, unknown>, env: Env): ServeCon
     logLevel: oneOf(get('log-level'), 'log-level', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     registry,
     credentialPlugins: credentialPlugins(get('credential-provider-config'), get('credential-provider-bin-dir')),
+    tracing: tracingFromEnv(env),
     warnings,
     kube: watchCrds ? kubeOptions(values, env) : undefined,
   });
@@ -207,4 +211,20 @@ function credentialPlugins(file: string | undefined, binDir: string | undefined)
     throw new SigwardError('USAGE', '--credential-provider-config and --credential-provider-bin-dir go together');
   }
   return readCredentialProviderConfig(file, binDir, readTextFile(file, 'credential provider config'));
+}
+
+/**
+ * Traces are off unless asked for with the standard variables: OTEL_TRACES_EXPORTER=otlp|console,
+ * or an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) with no
+ * exporter named. OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn them off.
+ */
+export function tracingFromEnv(env: Env): { exporter: TracesExporter; serviceName: string } | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const named = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();
+  const endpoint = [env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_ENDPOINT].some((v) => v !== undefined && v !== '');
+  const serviceName = env.OTEL_SERVICE_NAME !== undefined && env.OTEL_SERVICE_NAME !== '' ? env.OTEL_SERVICE_NAME : 'sigward';
+  if (named === undefined || named === '') return endpoint ? { exporter: 'otlp', serviceName } : undefined;
+  if (named === 'none') return undefined;
+  if (named === 'otlp' || named === 'console') return { exporter: named, serviceName };
+  throw new SigwardError('CONFIG_INVALID', `OTEL_TRACES_EXPORTER: expected otlp, console or none, got '${named.slice(0, 50)}'`);
 }

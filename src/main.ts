@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import { loadPolicyFiles, namedRegistries, type CompiledPolicy } from './policy/index.js';
 import { RegistryClient } from './registry/index.js';
 import { Metrics } from './server/metrics.js';
+import { NO_TRACING, type Tracing } from './tracing/tracing.js';
 import { startServer, type RunningServer } from './server/server.js';
 import type { Discovery } from './verify/discover.js';
 import { Evaluator, scopedKey, type EvaluatorOptions, type PolicySource } from './verify/evaluator.js';
@@ -65,6 +66,10 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
   const source: PolicySource = kube?.policies ?? { policies: () => policies, ready: () => true };
 
   const metrics = new Metrics();
+  const tracing: Tracing = config.tracing === undefined
+    ? NO_TRACING
+    : (await import('./tracing/otel.js')).startTracing({ exporter: config.tracing.exporter, serviceName: config.tracing.serviceName });
+  if (tracing.enabled) logger.info('tracing on', { exporter: config.tracing?.exporter });
   const registryLabel = policyRegistryLabel(source);
   for (const warning of config.warnings) logger.warn(warning);
   const plugins = config.credentialPlugins.length === 0 ? undefined : new KubeletPlugins(config.credentialPlugins, {
@@ -101,7 +106,10 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     v.every((verdict) => verdict.verified) ? CACHE_SETTINGS.verdicts.ttlMs : CACHE_SETTINGS.failureTtlMs, verdictsSize);
   const checks = new CheckCache(CACHE_SETTINGS.checks);
   const onVerification = (result: 'verified' | 'failed'): void => { metrics.recordVerification(result); };
-  const onPhase = (phase: VerificationPhase, seconds: number): void => { metrics.recordPhase(phase, seconds); };
+  const onPhase = (phase: VerificationPhase, seconds: number): void => {
+    metrics.recordPhase(phase, seconds);
+    tracing.phase(phase, seconds);
+  };
   // A load shared by several reviews runs under its own signal, for as long as the API server waits.
   const loadBudgetMs = config.webhookTimeoutSeconds * 1000;
   const verifier = new Verifier({ registry, digests, discoveries, checks, loadBudgetMs, onVerification, onPhase });
@@ -127,8 +135,10 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
     ...(config.clientCaFile !== undefined ? { clientCaFile: config.clientCaFile } : {}),
     webhookTimeoutSeconds: config.webhookTimeoutSeconds,
     mutateWorkloads: config.mutateWorkloads,
+    tracing,
   }).catch(async (err: unknown) => {
     await kube?.stop();
+    await tracing.shutdown();
     throw err;
   });
   kube?.startScan(evaluator);
@@ -138,6 +148,7 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
   const close = async (): Promise<void> => {
     await server.close();
     await kube?.stop();
+    await tracing.shutdown();
   };
   return { server, evaluator, close };
 }

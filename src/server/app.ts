@@ -1,3 +1,4 @@
+import type { Tracing } from '../tracing/tracing.js';
 import type { TLSSocket } from 'node:tls';
 import express, { type Express, type Request, type Response } from 'express';
 import { decodeEnvelope, type ReviewEnvelope } from '../admission/decode.js';
@@ -25,6 +26,7 @@ export interface AppOptions {
   readonly state: ServerState;
   /** Reviews are answered only for a client whose certificate the server's client CA verified. */
   readonly clientCertificates?: boolean;
+  readonly tracing?: Tracing;
 }
 
 const MAX_LOGGED_DENIALS = 20;
@@ -93,11 +95,20 @@ function reviewRoute(webhook: Webhook, options: AppOptions) {
       sendJson(res, status, { error: code === 'INTERNAL' ? 'REVIEW_INVALID' : code, message: describeError(error) }, status === 413);
       return;
     }
-    const result = webhook(envelope, options.settings, startedAt);
+    const run = (): MaybePromise<ReviewOutcome> => webhook(envelope, options.settings, startedAt);
+    const result = options.tracing?.enabled === true ? traced(options.tracing, req, envelope, run) : run();
     const outcome = result instanceof Promise ? await result : result;
     sendJson(res, 200, outcome.review, state.closing);
     record(outcome, envelope.uid, seconds(startedAt), options);
   };
+}
+
+/** The review's span: its path and uid, then what was decided. */
+function traced(tracing: Tracing, req: Request, envelope: ReviewEnvelope, run: () => MaybePromise<ReviewOutcome>): MaybePromise<ReviewOutcome> {
+  return tracing.review(req.headers, { 'http.route': req.path, 'sigward.review.uid': envelope.uid }, run, (outcome) => ({
+    'sigward.review.allowed': outcome.review.response.allowed,
+    ...(outcome.request === undefined ? {} : { 'sigward.review.operation': outcome.request.operation, 'k8s.namespace.name': outcome.request.namespace ?? '' }),
+  }));
 }
 
 /** One log line and one metric per decision. */

@@ -1,3 +1,4 @@
+import type { Tracing } from '../tracing/tracing.js';
 import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { ADMISSION_LIMITS } from '../admission/constants.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   readonly maxImages?: number;
   /** `--mutate-workloads`: /mutate also pins workload templates. */
   readonly mutateWorkloads?: boolean;
+  /** A span per review (off by default). */
+  readonly tracing?: Tracing;
   /** How long `close()` waits for in-flight reviews. Default: the webhook timeout. */
   readonly shutdownTimeoutMs?: number;
 }
@@ -76,6 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxBodyBytes: options.maxBodyBytes ?? ADMISSION_LIMITS.maxBodyBytes,
     state,
     clientCertificates: clientCa !== undefined,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   });
   // A request must arrive whole soon after the webhook timeout; slow senders are cut off.
   const requestTimeout = timeoutSeconds * 1000 + 5000;
