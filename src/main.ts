@@ -117,6 +117,11 @@ export async function startSigward(config: ServeConfig, logger: Logger): Promise
   const scoped = <V>(memo: Memo<V>, scope: string): Memo<V> => ({ getOrLoad: (key, load) => memo.getOrLoad(scopedKey(scope, key), load) });
   const cluster: Partial<EvaluatorOptions> = kube === undefined ? {} : {
     onDecided: kube.auditor.onDecided,
+    exemptions: () => kube.exemptions.exemptions(),
+    onExempted: (request, decided, exemption) => {
+      metrics.recordExemption(exemption.name);
+      logger.warn('image admitted by an exemption', { exemption: exemption.name, image: decided.image, digest: decided.digest, namespace: request.namespace });
+    },
     ...(kube.credentials === undefined ? {} : {
       credentials: kube.credentials,
       scopedVerifier: (scope: string) => new Verifier({ registry, digests: scoped(digests, scope), discoveries: scoped(discoveries, scope), checks, loadBudgetMs, onVerification, onPhase }),

@@ -9,7 +9,7 @@ import type { ReviewRequest } from '../admission/types.js';
 import type { DecidedImage } from '../verify/evaluator.js';
 import { EVENT } from './constants.js';
 import type { EventRecorder } from './events.js';
-import { resultsOf, type ImageResult, type ResourceRef } from './report-shape.js';
+import { EXEMPTION_PREFIX, resultsOf, type ImageResult, type ResourceRef } from './report-shape.js';
 import type { ReportWriter } from './reports.js';
 
 export class Auditor {
@@ -43,7 +43,7 @@ export class Auditor {
   /** An Event for a failing result; pass results are ignored. */
   notify(result: ImageResult): void {
     if (result.result === 'pass') return;
-    const reason = result.result === 'warn' ? EVENT.warned : EVENT.failed;
+    const reason = result.policy.startsWith(EXEMPTION_PREFIX) ? EVENT.exempted : result.result === 'warn' ? EVENT.warned : EVENT.failed;
     const note = `${result.image}${result.digest === undefined ? '' : `@${result.digest}`}: ${result.message}`;
     void this.events.record({ regarding: result.resource, reason, note, key: `${result.image}|${result.policy}|${result.result}` });
   }

@@ -5,6 +5,7 @@ export const POLICY_RESOURCES = {
   version: 'v1alpha1',
   cluster: { kind: 'ClusterImagePolicy', plural: 'clusterimagepolicies' },
   namespaced: { kind: 'ImagePolicy', plural: 'imagepolicies' },
+  exemption: { kind: 'ImageExemption', plural: 'imageexemptions' },
 } as const;
 
 /** The Ready condition sigward writes into each policy's status. */
@@ -39,6 +40,7 @@ export const EVENT = {
   action: 'VerifyImage',
   failed: 'ImageVerificationFailed',
   warned: 'ImageVerificationWarning',
+  exempted: 'ImageExempted',
   maxNote: 1024,
 } as const;
 

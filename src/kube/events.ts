@@ -19,7 +19,7 @@ export const EVENT_LIMITS = { inFlight: 4, perSecond: 20, backlog: 1000 } as con
 
 export interface FailureEvent {
   readonly regarding: ResourceRef;
-  readonly reason: typeof EVENT.failed | typeof EVENT.warned;
+  readonly reason: typeof EVENT.failed | typeof EVENT.warned | typeof EVENT.exempted;
   readonly note: string;
   /** What makes two events the same failure (the note may carry a changing detail). */
   readonly key: string;

@@ -12,6 +12,7 @@ import { WebhookArmer } from './arm-webhooks.js';
 import { Auditor } from './audit.js';
 import { describeKubeError, kubeClients, loadKubeConfig } from './client.js';
 import { EventRecorder } from './events.js';
+import { KubeExemptions } from './exemptions.js';
 import { NamespaceLabels } from './namespaces.js';
 import type { KubeOptions } from './options.js';
 import { KubePolicySource } from './policies.js';
@@ -27,6 +28,7 @@ export interface KubeSide {
   readonly policies: KubePolicySource;
   readonly credentials: PullSecrets | undefined;
   readonly auditor: Auditor;
+  readonly exemptions: KubeExemptions;
   /** Starts the background scan (when `--scan-interval` is not 0) with the evaluator it re-runs. */
   startScan(evaluator: ImageEvaluator): PodScanner;
   /** With `--arm-webhooks`: sets the webhooks to Fail once `ready()` holds (see WebhookArmer). */
@@ -45,14 +47,17 @@ export function startKube(options: KubeOptions, filePolicies: readonly CompiledP
     : undefined;
   const writer = new ReportWriter(clients, new ReportApiDetector(clients, options.reportApi, log), log);
   const auditor = new Auditor(writer, new EventRecorder(clients, hostname(), log));
+  const exemptions = new KubeExemptions(clients, log);
   namespaces.start();
   policies.start();
+  exemptions.start();
   let scanner: PodScanner | undefined;
   const armer = options.armWebhooks === undefined ? undefined : new WebhookArmer(clients, options.armWebhooks, log);
   return {
     policies,
     credentials,
     auditor,
+    exemptions,
     startScan: (evaluator) => {
       scanner = new PodScanner({
         clients,
@@ -73,7 +78,7 @@ export function startKube(options: KubeOptions, filePolicies: readonly CompiledP
     stop: async () => {
       await armer?.stop();
       await scanner?.stop();
-      await Promise.all([policies.stop(), namespaces.stop(), secrets.stop()]);
+      await Promise.all([policies.stop(), namespaces.stop(), secrets.stop(), exemptions.stop()]);
       await writer.flush();
     },
   };

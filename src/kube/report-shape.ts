@@ -52,8 +52,22 @@ export function statusOf(result: PolicyResult): ResultStatus {
   return result.mode === 'warn' ? 'warn' : 'fail';
 }
 
+/** The report entry of an exemption's use names it as the policy: `ImageExemption/NAME`. */
+export const EXEMPTION_PREFIX = 'ImageExemption/';
+
 export function resultsOf(decided: DecidedImage, resource: ResourceRef, now: number): ImageResult[] {
-  return decided.results.map((result) => ({
+  const exempted = decided.exempted;
+  const exemption: ImageResult[] = exempted === undefined ? [] : [{
+    resource,
+    image: decided.image,
+    digest: decided.digest,
+    policy: `${EXEMPTION_PREFIX}${exempted.exemption}`,
+    mode: 'warn',
+    result: 'warn',
+    message: `admitted by ImageExemption ${exempted.exemption} until ${new Date(exempted.expires).toISOString()} (${exempted.reason}); without it: ${exempted.withoutIt.join('; ')}`,
+    timestamp: now,
+  }];
+  return [...exemption, ...decided.results.map((result) => ({
     resource,
     image: decided.image,
     digest: decided.digest,
@@ -62,7 +76,7 @@ export function resultsOf(decided: DecidedImage, resource: ResourceRef, now: num
     result: statusOf(result),
     message: result.passed ? `verified by ${result.verified.join(', ')}` : result.message,
     timestamp: now,
-  }));
+  }))];
 }
 
 /** Results with the same key replace each other. */

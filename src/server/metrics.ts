@@ -25,6 +25,7 @@ export class Metrics {
   private readonly duration: Histogram;
   private readonly registryRequests: Counter<'registry' | 'status'>;
   private readonly registryDuration: Histogram<'registry' | 'operation'>;
+  private readonly exemptionUses: Counter<'exemption'>;
   private readonly cacheRequests: Counter<'cache' | 'result'>;
   private readonly verifications: Counter<'result'>;
   private readonly phases: Map<VerificationPhase, Histogram.Internal<'phase'>>;
@@ -54,6 +55,12 @@ export class Metrics {
       help: 'Time a registry took to answer one request (to its headers), by registry host and operation (resolve, manifest, blob, referrers, token).',
       labelNames: ['registry', 'operation'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.exemptionUses = new Counter({
+      name: 'sigward_exemptions_used_total',
+      help: 'Images admitted by an ImageExemption that would otherwise have been denied or warned, by exemption.',
+      labelNames: ['exemption'],
       registers,
     });
     this.cacheRequests = new Counter({
@@ -88,6 +95,10 @@ export class Metrics {
   recordRegistry(event: RegistryEvent): void {
     this.registryRequests.inc({ registry: event.registry, status: event.status });
     this.registryDuration.observe({ registry: event.registry, operation: event.operation }, event.seconds);
+  }
+
+  recordExemption(exemption: string): void {
+    this.exemptionUses.inc({ exemption });
   }
 
   recordCache(cache: string, result: LookupResult): void {

@@ -2,6 +2,7 @@ import type { ImageDecision, ImageEvaluator, ImageUse, ReviewRequest } from '../
 import type { TtlCache } from '../cache/ttl-cache.js';
 import { describeError, errorCode } from '../errors.js';
 import { decide, matchPolicies, type CompiledPolicy, type NoMatchAction, type PolicyResult, type PolicyVerdicts } from '../policy/index.js';
+import { exemptionFor, type CompiledExemption } from '../policy/exemption.js';
 import { formatReference, parseReference } from '../reference/index.js';
 import type { ImageReference } from '../reference/types.js';
 import type { CredentialProvider } from '../registry/types.js';
@@ -43,6 +44,8 @@ export interface DecidedImage {
   readonly reference: string;
   readonly digest: string | undefined;
   readonly results: readonly PolicyResult[];
+  /** What the image would have been without an exemption, and the exemption that admitted it. */
+  readonly exempted?: { readonly exemption: string; readonly reason: string; readonly expires: number; readonly withoutIt: readonly string[] };
 }
 
 export interface EvaluatorOptions {
@@ -65,6 +68,10 @@ export interface EvaluatorOptions {
   readonly onPhase?: (phase: VerificationPhase, seconds: number) => void;
   /** Told of every image decided, the cached path included; must return at once (no I/O). */
   readonly onDecided?: (request: ReviewRequest, decided: DecidedImage) => void;
+  /** Break-glass exemptions in force (a cluster's ImageExemption objects); none by default. */
+  readonly exemptions?: () => readonly CompiledExemption[];
+  /** Told of every use of an exemption (the image would otherwise have been denied or warned). */
+  readonly onExempted?: (request: ReviewRequest, decided: DecidedImage, exemption: CompiledExemption) => void;
 }
 
 const SHARED: ReviewCredentials = { provider: undefined, scope: undefined };
@@ -239,6 +246,12 @@ export class Evaluator implements ImageEvaluator {
     return matchPolicies(policies.policies(), ref, request.namespace, labels);
   }
 
+  private exemption(ref: ImageReference, digest: string | undefined, request: ReviewRequest): CompiledExemption | undefined {
+    const exemptions = this.options.exemptions?.();
+    if (exemptions === undefined || exemptions.length === 0) return undefined;
+    return exemptionFor(exemptions, ref, digest, request.namespace, Date.now());
+  }
+
   private fold(
     seen: { image: string; request: ReviewRequest },
     ref: ImageReference,
@@ -246,12 +259,24 @@ export class Evaluator implements ImageEvaluator {
     evaluations: readonly PolicyVerdicts[],
   ): Omit<ImageDecision, 'use'> {
     const decision = decide(evaluations, { noMatch: this.options.noMatch });
-    this.options.onDecided?.(seen.request, { image: seen.image, reference: formatReference(ref), digest, results: decision.results });
+    const reference = formatReference(ref);
+    const policies = evaluations.map(({ policy }) => policyLabel(policy));
+    const exemption = decision.action === 'deny' || decision.action === 'warn' ? this.exemption(ref, digest, seen.request) : undefined;
+    if (exemption !== undefined) {
+      const exempted = { exemption: exemption.name, reason: exemption.reason, expires: exemption.expires, withoutIt: decision.reasons };
+      const decided: DecidedImage = { image: seen.image, reference, digest, results: decision.results, exempted };
+      this.options.onDecided?.(seen.request, decided);
+      this.options.onExempted?.(seen.request, decided, exemption);
+      const until = new Date(exemption.expires).toISOString();
+      const reasons = [`admitted by ImageExemption ${exemption.name} until ${until} (${exemption.reason}); without it: ${decision.reasons.join('; ')}`];
+      return { action: 'warn', reference, ...(digest !== undefined ? { digest } : {}), policies: [...policies, `ImageExemption ${exemption.name}`], reasons };
+    }
+    this.options.onDecided?.(seen.request, { image: seen.image, reference, digest, results: decision.results });
     return {
       action: decision.action,
-      reference: formatReference(ref),
+      reference,
       ...(digest !== undefined ? { digest } : {}),
-      policies: evaluations.map(({ policy }) => policyLabel(policy)),
+      policies,
       reasons: decision.reasons,
     };
   }

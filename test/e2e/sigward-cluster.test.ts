@@ -102,7 +102,7 @@ beforeAll(async () => {
   const crdDir = join(REPO_ROOT, 'charts', 'sigward', 'crds');
   for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) await kubectl(['apply', '-f', join(crdDir, file)]);
   await apply(policyReportCrd());
-  await kubectl(['wait', '--for=condition=established', '--timeout=60s', 'crd/clusterimagepolicies.sigward.dev', 'crd/imagepolicies.sigward.dev', 'crd/policyreports.wgpolicyk8s.io']);
+  await kubectl(['wait', '--for=condition=established', '--timeout=60s', 'crd/clusterimagepolicies.sigward.dev', 'crd/imagepolicies.sigward.dev', 'crd/imageexemptions.sigward.dev', 'crd/policyreports.wgpolicyk8s.io']);
   await kubectl(['create', 'namespace', OWN]);
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: APPS, labels: { [LABEL]: 'true' } } });
   const dockerSecret = (namespace: string, name: string, reg: TestRegistry) =>
@@ -351,6 +351,70 @@ describe('sigward serve --watch-crds in a cluster', () => {
       expect(revoked.message).toContain(`spec.authorities[0].signaturePullSecrets: Secret ${OWN}/sig-reader holds no .dockerconfigjson or .dockercfg`);
       expect((await createPod(image)).code).not.toBe(0);
       expect(sigward.log()).not.toContain(privateRegistry.password ?? 'no password');
+    });
+  });
+
+  describe('when a cluster admin creates a break-glass ImageExemption', () => {
+    const exemption = (name: string, expires: string | undefined, extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'sigward.dev/v1alpha1', kind: 'ImageExemption', metadata: { name },
+      spec: { images: [{ glob: `${registry.host}/acme/unsigned` }], namespaces: [APPS], reason: 'INC-4711 hotfix', ...(expires === undefined ? {} : { expires }), ...extra },
+    });
+    const active = async (name: string) => {
+      const object = JSON.parse(await kubectl(['get', 'imageexemption', name, '-o', 'json'])) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+      return object.status?.conditions?.find((c) => c.type === 'Active');
+    };
+
+    it('is refused by the API server without an expiry, and its expiry cannot be moved', async () => {
+      const missing = await cluster.kubectl(['apply', '-f', '-'], { stdin: JSON.stringify(exemption('no-expiry', undefined)) });
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain('spec.expires: Required value');
+      await apply(exemption('fixed-expiry', new Date(Date.now() + 3_600_000).toISOString(), { namespaces: ['nowhere'] }));
+      const moved = await cluster.kubectl(['patch', 'imageexemption', 'fixed-expiry', '--type=merge', '-p', JSON.stringify({ spec: { expires: new Date(Date.now() + 7_200_000).toISOString() } })]);
+      expect(moved.code).not.toBe(0);
+      expect(moved.stderr).toContain('expires cannot be changed; create a new exemption');
+      await kubectl(['delete', 'imageexemption', 'fixed-expiry']);
+    });
+
+    it('admits the images it names with a warning, records each use, and stops when it expires', async () => {
+      const denied = await createPod(images.unsigned.reference, { prefix: 'before-exemption' });
+      expect(denied.code).not.toBe(0);
+      await apply(exemption('inc-4711', new Date(Date.now() + 12_000).toISOString()));
+      const admitted = await eventually('the exemption in force', async () => {
+        const attempt = await createPod(images.unsigned.reference, { prefix: 'exempted' });
+        return attempt.code === 0 ? attempt : undefined;
+      }, 10_000);
+      expect(admitted.stderr).toContain('Warning: sigward: spec.containers[0].image');
+      expect(admitted.stderr).toContain('admitted by ImageExemption inc-4711');
+      expect((await active('inc-4711'))?.status).toBe('True');
+      const event = await eventually('an ImageExempted Event', async () => {
+        const list = JSON.parse(await kubectl(['get', 'events', '-n', APPS, '--field-selector', `involvedObject.name=${admitted.name}`, '-o', 'json'])) as { items: { reason: string; message?: string; note?: string }[] };
+        return list.items.find((e) => e.reason === 'ImageExempted');
+      });
+      expect(event.message ?? event.note).toContain('INC-4711 hotfix');
+      await eventually('a report entry naming the exemption', async () => {
+        const got = await cluster.kubectl(['get', 'policyreports.wgpolicyk8s.io', 'sigward', '-n', APPS, '-o', 'json']);
+        if (got.code !== 0) return undefined;
+        const report = JSON.parse(got.stdout) as { results: { policy: string; result: string; resources: { name: string }[] }[] };
+        return report.results.some((r) => r.policy === 'ImageExemption/inc-4711' && r.result === 'warn' && r.resources[0]?.name === admitted.name) ? true : undefined;
+      });
+      const expired = await eventually('the exemption expired in its status', async () => {
+        const condition = await active('inc-4711');
+        return condition?.reason === 'Expired' ? condition : undefined;
+      }, 20_000);
+      expect(expired).toMatchObject({ status: 'False', message: expect.stringContaining('it has no effect') });
+      expect((await createPod(images.unsigned.reference, { prefix: 'after-exemption' })).code).not.toBe(0);
+      await kubectl(['delete', 'imageexemption', 'inc-4711']);
+    }, 60_000);
+
+    it('has no effect when its expiry is more than 7 days after its creation, and says why', async () => {
+      await apply(exemption('too-long', new Date(Date.now() + 8 * 24 * 3_600_000).toISOString()));
+      const condition = await eventually('too-long Invalid', async () => {
+        const seen = await active('too-long');
+        return seen?.reason === 'Invalid' ? seen : undefined;
+      });
+      expect(condition.message).toContain('spec.expires: is more than 7 days after the exemption was created');
+      expect((await createPod(images.unsigned.reference, { prefix: 'too-long' })).code).not.toBe(0);
+      await kubectl(['delete', 'imageexemption', 'too-long']);
     });
   });
 

@@ -281,8 +281,8 @@ describe('RBAC', () => {
   const rules = (objects: readonly Tree[]) => objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((role) =>
     role.rules.map((r: Tree) => `${role.kind} ${role.metadata.name}: ${r.apiGroups.join(',')} ${r.resources.join(',')} ${r.verbs.join(',')}`)).sort();
   const MINIMAL = [
-    `ClusterRole ${FULLNAME}: sigward.dev clusterimagepolicies,imagepolicies get,list,watch`,
-    `ClusterRole ${FULLNAME}: sigward.dev clusterimagepolicies/status,imagepolicies/status patch,update`,
+    `ClusterRole ${FULLNAME}: sigward.dev clusterimagepolicies,imagepolicies,imageexemptions get,list,watch`,
+    `ClusterRole ${FULLNAME}: sigward.dev clusterimagepolicies/status,imagepolicies/status,imageexemptions/status patch,update`,
     `ClusterRole ${FULLNAME}:  namespaces get,list,watch`,
     `ClusterRole ${FULLNAME}:  serviceaccounts get`,
     `ClusterRole ${FULLNAME}: ,events.k8s.io events create,patch`,
@@ -328,7 +328,18 @@ describe('deploy/', () => {
     expect(readdirSync(join(REPO_ROOT, 'deploy')).filter((f) => f.endsWith('.yaml')).sort()).toEqual(files);
     for (const file of files) expect(`${file}:\n${readFileSync(join(REPO_ROOT, 'deploy', file), 'utf8')}`).toBe(`${file}:\n${readFileSync(join(out, file), 'utf8')}`);
     const crds = parseAllDocuments(readFileSync(join(out, '00-crds.yaml'), 'utf8')).map((d) => d.toJS());
-    expect(crds.map((c) => c.metadata.name)).toEqual(['clusterimagepolicies.sigward.dev', 'imagepolicies.sigward.dev']);
+    expect(crds.map((c) => c.metadata.name)).toEqual(['clusterimagepolicies.sigward.dev', 'imageexemptions.sigward.dev', 'imagepolicies.sigward.dev']);
+  });
+});
+
+describe('the ImageExemption CRD', () => {
+  it('is cluster-scoped, requires images, a reason and an expiry, and refuses moving the expiry', () => {
+    const crd = parse(readFileSync(join(CHART, 'crds', 'imageexemptions.sigward.dev.yaml'), 'utf8'));
+    expect(crd.spec).toMatchObject({ group: 'sigward.dev', scope: 'Cluster', names: { plural: 'imageexemptions', kind: 'ImageExemption' } });
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    expect(spec.required).toEqual(['images', 'reason', 'expires']);
+    expect(spec.properties.expires).toMatchObject({ type: 'string', format: 'date-time', 'x-kubernetes-validations': [{ rule: 'self == oldSelf' }] });
+    expect(spec.properties.images.items['x-kubernetes-validations']).toEqual([expect.objectContaining({ rule: 'has(self.glob) != has(self.digest)' })]);
   });
 });
 

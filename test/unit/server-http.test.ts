@@ -191,12 +191,14 @@ describe('webhook server over HTTPS', () => {
       harness.server.metrics.recordRegistry({ registry: 'localhost:5000', operation: 'blob', status: '200', seconds: 0.03 });
       harness.server.metrics.recordCache('digest', 'coalesced');
       harness.server.metrics.recordVerification('verified');
+      harness.server.metrics.recordExemption('inc-4711');
       const text = await harness.metricsText();
       expect(text).toContain('sigward_registry_requests_total{registry="localhost:5000",status="200"} 1');
       expect(text).toContain('sigward_registry_request_duration_seconds_bucket{le="0.05",registry="localhost:5000",operation="blob"} 1');
       expect(text).toContain('sigward_registry_request_duration_seconds_bucket{le="0.025",registry="localhost:5000",operation="blob"} 0');
       expect(text).toContain('sigward_cache_requests_total{cache="digest",result="coalesced"} 1');
       expect(text).toContain('sigward_verifications_total{result="verified"} 1');
+      expect(text).toContain('sigward_exemptions_used_total{exemption="inc-4711"} 1');
     });
   });
 });
