@@ -69,11 +69,21 @@ npm_package() {
   with_heartbeat "npm $NPM_VERSION" npm install --no-audit --no-fund --silent --prefix "$dir" "npm@$NPM_VERSION"
 }
 
-build_base_tar() {
-  local tar=$BASES/build.tar
+# Makes $BASES/NAME.tar once: FILL (a function) fills the root file system at $1/root.
+base_tar() {
+  local name=$1 fill=$2
+  local tar=$BASES/$name.tar
   if [[ -f $tar ]]; then return; fi
   local dir
   dir=$(mktemp -d)
+  "$fill" "$dir"
+  tar -C "$dir/root" --numeric-owner -cf "$tar.part" .
+  mv "$tar.part" "$tar"
+  rm -rf "$dir"
+}
+
+fill_build_base() {
+  local dir=$1
   say "build base: mmdebstrap bookworm minbase (first run only)"
   with_heartbeat "mmdebstrap" mmdebstrap --quiet --variant=minbase --include=ca-certificates bookworm "$dir/root" >&2
   install -D -m 0755 "$NODE" "$dir/root/usr/local/bin/node"
@@ -86,16 +96,10 @@ build_base_tar() {
   # bundle, which may hold a TLS-inspecting egress's CA). Nothing of the build stages but dist/
   # and node_modules/ reaches the image, whose CA bundle is Mozilla's alone.
   cp /etc/ssl/certs/ca-certificates.crt "$dir/root/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$dir/root" --numeric-owner -cf "$tar.part" .
-  mv "$tar.part" "$tar"
-  rm -rf "$dir"
 }
 
-runtime_base_tar() {
-  local tar=$BASES/runtime.tar
-  if [[ -f $tar ]]; then return; fi
-  local dir
-  dir=$(mktemp -d)
+fill_runtime_base() {
+  local dir=$1
   say "runtime base: node, glibc, libstdc++, CA certificates from Debian's .debs"
   mkdir -p "$dir/debs" "$dir/root"
   (cd "$dir/debs" && chmod 777 . && with_heartbeat "apt-get download" apt-get download -qq libc6 libgcc-s1 libstdc++6 gcc-12-base ca-certificates tzdata netbase >&2)
@@ -112,9 +116,6 @@ runtime_base_tar() {
   printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$r/etc/nsswitch.conf"
   ln -sf /usr/share/zoneinfo/Etc/UTC "$r/etc/localtime"
   install -m 0755 "$NODE" "$r/nodejs/bin/node"
-  tar -C "$r" --numeric-owner -cf "$tar.part" .
-  mv "$tar.part" "$tar"
-  rm -rf "$dir"
 }
 
 # A base image in buildah's storage from a root file system tarball.
@@ -134,8 +135,8 @@ install_image_tools
 # Base images of other versions go too (the vfs driver keeps a full copy of each).
 buildah images --noheading --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep -E '^localhost/sigward-base-' | grep -v ":$KEY\$" | xargs -r buildah rmi -f >/dev/null 2>&1 || true
 npm_package
-build_base_tar
-runtime_base_tar
+base_tar build fill_build_base
+base_tar runtime fill_runtime_base
 BUILD_BASE=localhost/sigward-base-build:$KEY
 RUNTIME_BASE=localhost/sigward-base-runtime:$KEY
 import_base "$BUILD_BASE" "$BASES/build.tar" --env PATH=/usr/local/bin:/usr/bin:/bin --env NPM_CONFIG_UPDATE_NOTIFIER=false --env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt --cmd '["node"]'

@@ -70,7 +70,9 @@ export function startTracing(options: TracingOptions): Tracing {
       });
     },
     phase(phase: VerificationPhase, seconds: number) {
-      const end = performance.timeOrigin + performance.now();
+      // The SDK anchors a trace's clock to Date.now() at its root span; so does this, or a phase
+      // span would drift from its review's by the gap between the wall and the monotonic clock.
+      const end = Date.now();
       const span = tracer.startSpan(`sigward.${phase}`, { startTime: end - seconds * 1000, attributes: { 'sigward.phase': phase } }, context.active());
       span.end(end);
     },

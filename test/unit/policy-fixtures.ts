@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests mutate untyped documents, as a user's YAML is untyped */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PolicyError } from '../../src/policy/index.js';
+import { PolicyError, parsePolicyText, type CompiledPolicy } from '../../src/policy/index.js';
 
 /** Shared by the policy tests: real keys from the fixtures, a valid policy document, and its problems. */
 export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -33,4 +33,15 @@ export function problemsOf(run: () => unknown): readonly string[] {
     throw err;
   }
   throw new Error('expected a POLICY_INVALID error');
+}
+
+/** The ClusterImagePolicy `acme`: images under registry.example.com/acme, one authority with `pem`. */
+export function acmePolicies(pem: string): readonly CompiledPolicy[] {
+  return parsePolicyText(`apiVersion: sigward.dev/v1alpha1
+kind: ClusterImagePolicy
+metadata: { name: acme }
+spec:
+  images: [ { glob: "registry.example.com/acme/**" } ]
+  authorities: [ { name: release, key: { data: ${JSON.stringify(pem)} } } ]
+`, 'p.yaml').policies;
 }

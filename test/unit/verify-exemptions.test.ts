@@ -4,10 +4,10 @@ import type { ImageUse, ReviewRequest } from '../../src/admission/types.js';
 import { TtlCache } from '../../src/cache/ttl-cache.js';
 import { MEDIA_TYPE } from '../../src/constants.js';
 import { parseExemption, type CompiledExemption } from '../../src/policy/exemption.js';
-import { parsePolicyText } from '../../src/policy/index.js';
 import { Evaluator, type DecidedImage } from '../../src/verify/evaluator.js';
 import type { AuthorityVerdict } from '../../src/verify/types.js';
 import { Verifier } from '../../src/verify/verifier.js';
+import { acmePolicies } from './policy-fixtures.js';
 import { MemoryRegistry, repository } from './cosign-fixtures.js';
 
 const REPO = repository('registry.example.com/acme/app');
@@ -17,13 +17,7 @@ const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 function setup(exemptions: CompiledExemption[]) {
   const registry = new MemoryRegistry();
   registry.putManifest(REPO, 'v1', new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, n: randomBytes(4).toString('hex') })));
-  const policies = parsePolicyText(`apiVersion: sigward.dev/v1alpha1
-kind: ClusterImagePolicy
-metadata: { name: acme }
-spec:
-  images: [ { glob: "registry.example.com/acme/**" } ]
-  authorities: [ { name: release, key: { data: ${JSON.stringify(pem)} } } ]
-`, 'p.yaml').policies;
+  const policies = acmePolicies(pem);
   const digests = new TtlCache<string, string>({ max: 100, ttlMs: 60_000 });
   const used: { exemption: string; decided: DecidedImage }[] = [];
   const evaluator = new Evaluator({
