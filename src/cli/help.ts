@@ -40,9 +40,15 @@ const KUBE: readonly FlagHelp[] = [
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   verify: {
     usage: VERIFY_USAGE,
-    summary: 'Verifies the cosign signatures of IMAGE against public keys, as `cosign verify --key` does; exit 0 verified, 1 not verified, 2 bad input.',
+    summary: 'Verifies the cosign signatures of IMAGE against public keys or a keyless (Fulcio) identity, as `cosign verify` does; exit 0 verified, 1 not verified, 2 bad input.',
     flags: [
-      { flag: 'key', value: 'FILE', text: 'a PEM public key the signature may verify with (repeatable; required)' },
+      { flag: 'key', value: 'FILE', text: 'a PEM public key the signature may verify with (repeatable; or the keyless flags)' },
+      { flag: 'certificate-identity', value: 'ID', text: 'keyless: the certificate subject (an email or workflow URI), exactly' },
+      { flag: 'certificate-identity-regexp', value: 'RE', text: 'keyless: a regexp the whole subject must match (JavaScript syntax, anchored)' },
+      { flag: 'certificate-oidc-issuer', value: 'URL', text: 'keyless: the OIDC issuer, exactly (e.g. https://token.actions.githubusercontent.com)' },
+      { flag: 'certificate-oidc-issuer-regexp', value: 'RE', text: 'keyless: a regexp the whole issuer must match (anchored)' },
+      { flag: 'trusted-root', value: 'FILE', text: 'keyless: the trusted_root.json of the Sigstore instance (required)' },
+      { flag: 'insecure-ignore-sct', text: 'keyless: do not require an SCT from a CT log of the trusted root' },
       { flag: 'threshold', value: 'N', text: 'how many of the keys must verify (default 1)' },
       { flag: 'signature-repository', value: 'REPO', text: 'where signatures are stored instead of next to the image (as COSIGN_REPOSITORY)' },
       { flag: 'annotation', value: 'KEY=VALUE', text: 'an annotation the signature must carry with exactly this value (repeatable)' },

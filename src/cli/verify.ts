@@ -1,4 +1,4 @@
-import { readKeyFile, registryOptions, REGISTRY_FLAGS, type RegistryFlagValues } from '../config.js';
+import { readKeyFile, readTextFile, registryOptions, REGISTRY_FLAGS, type RegistryFlagValues } from '../config.js';
 import { SigwardError, describeError, errorCode } from '../errors.js';
 import { parseReference, parseRepository, formatReference } from '../reference/index.js';
 import type { ImageReference } from '../reference/types.js';
@@ -14,12 +14,30 @@ export const VERIFY_FLAGS = {
   'signature-repository': { type: 'string' },
   annotation: { type: 'string', multiple: true },
   output: { type: 'string', default: 'text' },
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  'certificate-oidc-issuer-regexp': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'insecure-ignore-sct': { type: 'boolean' },
 } as const;
+
+const KEYLESS_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'trusted-root', 'insecure-ignore-sct'] as const;
+
+/** The KEYLESS flags as read, before the trusted root is loaded (the sigstore code loads only for them). */
+interface KeylessFlags {
+  readonly identity: { readonly subject: string } | { readonly subjectRegExp: string };
+  readonly issuer: { readonly issuer: string } | { readonly issuerRegExp: string };
+  readonly trustedRootFile: string;
+  readonly ignoreSct: boolean;
+}
 
 
 interface VerifyArgs {
   readonly image: string;
   readonly authorities: Authority[];
+  /** The KEYLESS flags, made into an authority once the trusted root is read. */
+  readonly keyless: { readonly flags: KeylessFlags; readonly common: Pick<Authority, 'signatureRepository' | 'annotations'> } | undefined;
   readonly threshold: number;
   readonly output: 'text' | 'json';
   readonly registry: RegistryFlagValues;
@@ -29,29 +47,82 @@ function readArgs(argv: readonly string[]): VerifyArgs {
   const { values, positionals } = parse(argv, VERIFY_FLAGS);
   const image = onePositional(positionals, 'IMAGE');
   const keyFiles = (values.key as string[] | undefined) ?? [];
-  if (keyFiles.length === 0) throw new SigwardError('USAGE', '--key is required');
+  const keyless = readKeyless(values);
+  if (keyFiles.length === 0 && keyless === undefined) {
+    throw new SigwardError('USAGE', '--key is required, or a keyless identity (--certificate-identity or --certificate-identity-regexp with --certificate-oidc-issuer or --certificate-oidc-issuer-regexp)');
+  }
+  if (keyFiles.length > 0 && keyless !== undefined) throw new SigwardError('USAGE', '--key and the keyless flags exclude each other (as in cosign)');
   const output = values.output as string;
   if (output !== 'text' && output !== 'json') throw new SigwardError('USAGE', `--output: expected text or json, got '${output}'`);
   const threshold = values.threshold === undefined ? 1 : Number(values.threshold);
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > keyFiles.length) {
-    throw new SigwardError('USAGE', `--threshold: expected an integer from 1 to ${keyFiles.length} (the number of keys)`);
+  const signers = keyless === undefined ? keyFiles.length : 1;
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > signers) {
+    throw new SigwardError('USAGE', `--threshold: expected an integer from 1 to ${signers} (the number of keys)`);
   }
   const repo = values['signature-repository'] as string | undefined;
   const signatureRepository = repo === undefined ? undefined : parseRepository(repo);
   const annotations = keyValues(values.annotation as string[] | undefined, 'annotation');
   const hasAnnotations = Object.keys(annotations).length > 0;
-  const authorities = keyFiles.map((file) => ({
-    name: file,
-    key: readKeyFile(file),
-    ...(signatureRepository ? { signatureRepository } : {}),
-    ...(hasAnnotations ? { annotations } : {}),
-  }));
-  return { image, authorities, threshold, output, registry: values };
+  const common = { ...(signatureRepository ? { signatureRepository } : {}), ...(hasAnnotations ? { annotations } : {}) };
+  const authorities = keyFiles.map((file) => ({ name: file, key: readKeyFile(file), ...common }));
+  return { image, authorities, keyless: keyless === undefined ? undefined : { flags: keyless, common }, threshold, output, registry: values };
+}
+
+/**
+ * cosign's KEYLESS flags: one identity flag and one issuer flag. A regexp is JavaScript syntax,
+ * compiled on its own first and anchored to the whole value (cosign's are unanchored); one that
+ * does not compile is a usage error. Without a shipped trusted root, `--trusted-root` is required.
+ */
+function readKeyless(values: Record<string, unknown>): KeylessFlags | undefined {
+  const get = (flag: string): string | undefined => values[flag] as string | undefined;
+  if (!KEYLESS_FLAGS.some((flag) => values[flag] !== undefined)) return undefined;
+  const one = (exact: string, regexp: string, what: string): { exact: string } | { regexp: string } => {
+    const [e, r] = [get(exact), get(regexp)];
+    if ((e === undefined) === (r === undefined)) throw new SigwardError('USAGE', `keyless verification needs exactly one of --${exact} and --${regexp} (${what})`);
+    if (e !== undefined) {
+      if (e === '') throw new SigwardError('USAGE', `--${exact}: must not be empty`);
+      return { exact: e };
+    }
+    try {
+      new RegExp(r!, 'u');
+    } catch {
+      throw new SigwardError('USAGE', `--${regexp}: not a regular expression on its own: ${r!.slice(0, 200)}`);
+    }
+    return { regexp: r! };
+  };
+  const identity = one('certificate-identity', 'certificate-identity-regexp', 'the certificate\'s subject');
+  const issuer = one('certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'the OIDC issuer');
+  const trustedRootFile = get('trusted-root');
+  if (trustedRootFile === undefined) {
+    throw new SigwardError('USAGE', '--trusted-root FILE is required for keyless verification (the Fulcio CAs, CT logs, Rekor logs and TSAs to trust, as trusted_root.json)');
+  }
+  return {
+    identity: 'exact' in identity ? { subject: identity.exact } : { subjectRegExp: identity.regexp },
+    issuer: 'exact' in issuer ? { issuer: issuer.exact } : { issuerRegExp: issuer.regexp },
+    trustedRootFile,
+    ignoreSct: values['insecure-ignore-sct'] === true,
+  };
+}
+
+/** The keyless authority, with its trusted root read now (the sigstore code is loaded only here). */
+async function keylessAuthority(keyless: NonNullable<VerifyArgs['keyless']>): Promise<Authority> {
+  const { flags, common } = keyless;
+  const text = readTextFile(flags.trustedRootFile, 'trusted root');
+  const { parseTrustedRoot } = await import('../sigstore/index.js');
+  let trustedRoot;
+  try {
+    trustedRoot = parseTrustedRoot(text);
+  } catch (err) {
+    throw new SigwardError('FILE_UNREADABLE', `--trusted-root ${flags.trustedRootFile}: ${describeError(err)}`, { cause: err });
+  }
+  const name = 'subject' in flags.identity ? flags.identity.subject : `/${flags.identity.subjectRegExp}/`;
+  return { name, keyless: { kind: 'keyless', ...flags.identity, ...flags.issuer, trustedRoot, ...(flags.ignoreSct ? { ignoreSct: true } : {}) }, ...common };
 }
 
 /** `sigward verify`: 0 when `threshold` keys verify, 1 when not, 2 for bad input. */
 export async function verifyCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = readArgs(argv);
+  const parsed = readArgs(argv);
+  const args = parsed.keyless === undefined ? parsed : { ...parsed, authorities: [await keylessAuthority(parsed.keyless)] };
   const ref = parseReference(args.image);
   const registry = new RegistryClient(registryOptions(args.registry, io.env));
   try {
@@ -70,29 +141,30 @@ async function verifyImage(verifier: Verifier, ref: ImageReference, args: Verify
     return 1;
   }
   const verdicts = await verifier.verifyDigest(ref, digest, args.authorities);
+  const label = args.keyless === undefined ? 'key' : 'identity';
   const passed = verdicts.filter((v) => v.verified);
   const subject = `${ref.name}@${digest}`;
   if (passed.length < args.threshold) {
-    reportFailures(io, subject, verdicts);
+    reportFailures(io, subject, verdicts, label);
     if (passed.length > 0) {
       io.stderr(`${subject}: ${passed.length} of ${args.threshold} required keys verified (THRESHOLD_NOT_MET)`);
     }
     return 1;
   }
-  printVerified(io, subject, passed, args.output);
+  printVerified(io, subject, passed, args.output, label);
   return 0;
 }
 
-function reportFailures(io: Io, subject: string, verdicts: readonly AuthorityVerdict[]): void {
+function reportFailures(io: Io, subject: string, verdicts: readonly AuthorityVerdict[], label: 'key' | 'identity'): void {
   for (const verdict of verdicts) {
     if (verdict.verified) continue;
     for (const failure of verdict.failures) {
-      io.stderr(`${subject}: key ${verdict.authority}: ${failure.message} (${failure.code})`);
+      io.stderr(`${subject}: ${label} ${verdict.authority}: ${failure.message} (${failure.code})`);
     }
   }
 }
 
-function printVerified(io: Io, subject: string, passed: readonly AuthorityVerdict[], output: 'text' | 'json'): void {
+function printVerified(io: Io, subject: string, passed: readonly AuthorityVerdict[], output: 'text' | 'json', label: 'key' | 'identity'): void {
   const payloads = passed.flatMap((v) => v.signatures.map((s) => s.payload));
   if (output === 'json') {
     // As `cosign verify`: the verified payloads, parsed, as one JSON array on stdout.
@@ -102,7 +174,7 @@ function printVerified(io: Io, subject: string, passed: readonly AuthorityVerdic
   }
   for (const verdict of passed) {
     for (const signature of verdict.signatures) {
-      io.stdout(`Verified ${subject}: ${signature.format} signature at ${signature.location}, key ${verdict.authority}`);
+      io.stdout(`Verified ${subject}: ${signature.format} signature at ${signature.location}, ${label} ${verdict.authority}`);
     }
   }
 }

@@ -29,6 +29,7 @@ export function verifyCertificatePath(
   included: readonly IncludedEntry[],
   root: TrustedRoot,
   artifact?: Uint8Array,
+  options: { readonly ignoreSct?: boolean } = {},
 ): CertificateProof {
   const entity = libraryEntity(bundle, artifact);
   const timestamps = [...entity.timestamps.filter((t) => t.$case === 'timestamp-authority'), ...logTimestamps(bundle, included)];
@@ -37,7 +38,7 @@ export function verifyCertificatePath(
     ...timestamps.flatMap((t) => (t.$case === 'timestamp-authority' ? [t.timestamp.signingTime] : [])),
   ];
   // Thresholds as cosign's keyless defaults: one SCT, one trusted time; no log entries here.
-  const verifier = new Verifier(root.material, { ctlogThreshold: 1, timestampThreshold: 1, tlogThreshold: 0 });
+  const verifier = new Verifier(root.material, { ctlogThreshold: options.ignoreSct === true ? 0 : 1, timestampThreshold: 1, tlogThreshold: 0 });
   try {
     const signer = verifier.verify({ key: entity.key, signature: sigwardSignature(content), tlogEntries: [], timestamps });
     return {

@@ -17,9 +17,11 @@ export interface CertificateIdentity {
  */
 export function identityCheck(authority: KeylessAuthority): (identity: CertificateIdentity) => { issuer: string; subject: string } {
   const matches = subjectMatcher(authority);
+  const issuerMatches = issuerMatcher(authority);
   return (identity) => {
-    if (identity.issuer !== authority.issuer) {
-      throw new SigwardError('ISSUER_MISMATCH', `certificate issuer is ${identity.issuer ?? '(none)'}, not ${authority.issuer}`);
+    if (identity.issuer === undefined || !issuerMatches(identity.issuer)) {
+      const wanted = authority.issuer ?? `/${authority.issuerRegExp ?? ''}/`;
+      throw new SigwardError('ISSUER_MISMATCH', `certificate issuer is ${identity.issuer ?? '(none)'}, not ${wanted}`);
     }
     if (identity.subject === undefined || !matches(identity.subject)) {
       const wanted = authority.subject ?? `/${authority.subjectRegExp ?? ''}/`;
@@ -27,6 +29,16 @@ export function identityCheck(authority: KeylessAuthority): (identity: Certifica
     }
     return { issuer: identity.issuer, subject: identity.subject };
   };
+}
+
+function issuerMatcher(authority: KeylessAuthority): (issuer: string) => boolean {
+  const { issuer, issuerRegExp } = authority;
+  if ((issuer === undefined) === (issuerRegExp === undefined)) {
+    throw new SigwardError('POLICY_INVALID', 'a keyless authority needs exactly one of issuer and issuerRegExp');
+  }
+  if (issuer !== undefined) return (candidate) => candidate === issuer;
+  const pattern = subjectPattern(issuerRegExp ?? '', 'issuerRegExp');
+  return (candidate) => pattern.test(candidate);
 }
 
 function subjectMatcher(authority: KeylessAuthority): (subject: string) => boolean {
@@ -44,13 +56,13 @@ function subjectMatcher(authority: KeylessAuthority): (subject: string) => boole
  * with Unicode semantics. Policies compile it with this same function when they are loaded, so
  * a pattern that loads is the pattern that is matched.
  */
-export function subjectPattern(subjectRegExp: string): RegExp {
+export function subjectPattern(subjectRegExp: string, field = 'subjectRegExp'): RegExp {
   try {
     // Compiled alone first: a pattern that only parses once wrapped (`a)|(.*`) would close the
     // anchoring group itself and match anything.
     new RegExp(subjectRegExp, 'u');
     return new RegExp(`^(?:${subjectRegExp})$`, 'u');
   } catch (err) {
-    throw new SigwardError('POLICY_INVALID', `subjectRegExp is not a regular expression: ${subjectRegExp}`, { cause: err });
+    throw new SigwardError('POLICY_INVALID', `${field} is not a regular expression: ${subjectRegExp}`, { cause: err });
   }
 }

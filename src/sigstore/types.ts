@@ -100,13 +100,17 @@ export interface KeyAuthority {
   readonly rekor?: RekorTrust;
 }
 
-/** Verify a Fulcio certificate's identity: `issuer` exactly, and `subject` exactly or `subjectRegExp` (anchored). */
+/** Verify a Fulcio certificate's identity: `issuer` exactly or `issuerRegExp` (anchored), and
+ * `subject` exactly or `subjectRegExp` (anchored). */
 export interface KeylessAuthority {
   readonly kind: 'keyless';
-  readonly issuer: string;
+  readonly issuer?: string;
+  readonly issuerRegExp?: string;
   readonly subject?: string;
   readonly subjectRegExp?: string;
   readonly trustedRoot: TrustedRoot;
+  /** `--insecure-ignore-sct`: no SCT from a CT log of the trusted root is required. */
+  readonly ignoreSct?: boolean;
 }
 
 export type BundleAuthority = KeyAuthority | KeylessAuthority;
