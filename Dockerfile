@@ -47,6 +47,8 @@ ENV NODE_ENV=production
 COPY --from=production-deps /app/package.json ./package.json
 COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The public-good trusted root used when none is named (data/PROVENANCE.md).
+COPY data ./data
 # The same uid and gid as the chart's securityContext (runAsUser 65532): numeric, so the kubelet can
 # check runAsNonRoot without reading /etc/passwd.
 USER 65532:65532

@@ -47,7 +47,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       { flag: 'certificate-identity-regexp', value: 'RE', text: 'keyless: a regexp the whole subject must match (JavaScript syntax, anchored)' },
       { flag: 'certificate-oidc-issuer', value: 'URL', text: 'keyless: the OIDC issuer, exactly (e.g. https://token.actions.githubusercontent.com)' },
       { flag: 'certificate-oidc-issuer-regexp', value: 'RE', text: 'keyless: a regexp the whole issuer must match (anchored)' },
-      { flag: 'trusted-root', value: 'FILE', text: 'keyless: the trusted_root.json of the Sigstore instance (required)' },
+      { flag: 'trusted-root', value: 'FILE', text: 'keyless: the trusted_root.json of the Sigstore instance (default: the public-good root sigward ships)' },
       { flag: 'insecure-ignore-sct', text: 'keyless: do not require an SCT from a CT log of the trusted root' },
       { flag: 'threshold', value: 'N', text: 'how many of the keys must verify (default 1)' },
       { flag: 'signature-repository', value: 'REPO', text: 'where signatures are stored instead of next to the image (as COSIGN_REPOSITORY)' },

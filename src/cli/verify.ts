@@ -28,7 +28,8 @@ const KEYLESS_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'c
 interface KeylessFlags {
   readonly identity: { readonly subject: string } | { readonly subjectRegExp: string };
   readonly issuer: { readonly issuer: string } | { readonly issuerRegExp: string };
-  readonly trustedRootFile: string;
+  /** Undefined: the public-good trusted root sigward ships. */
+  readonly trustedRootFile: string | undefined;
   readonly ignoreSct: boolean;
 }
 
@@ -71,7 +72,7 @@ function readArgs(argv: readonly string[]): VerifyArgs {
 /**
  * cosign's KEYLESS flags: one identity flag and one issuer flag. A regexp is JavaScript syntax,
  * compiled on its own first and anchored to the whole value (cosign's are unanchored); one that
- * does not compile is a usage error. Without a shipped trusted root, `--trusted-root` is required.
+ * does not compile is a usage error. Without `--trusted-root`, the public-good root sigward ships.
  */
 function readKeyless(values: Record<string, unknown>): KeylessFlags | undefined {
   const get = (flag: string): string | undefined => values[flag] as string | undefined;
@@ -93,9 +94,6 @@ function readKeyless(values: Record<string, unknown>): KeylessFlags | undefined 
   const identity = one('certificate-identity', 'certificate-identity-regexp', 'the certificate\'s subject');
   const issuer = one('certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'the OIDC issuer');
   const trustedRootFile = get('trusted-root');
-  if (trustedRootFile === undefined) {
-    throw new SigwardError('USAGE', '--trusted-root FILE is required for keyless verification (the Fulcio CAs, CT logs, Rekor logs and TSAs to trust, as trusted_root.json)');
-  }
   return {
     identity: 'exact' in identity ? { subject: identity.exact } : { subjectRegExp: identity.regexp },
     issuer: 'exact' in issuer ? { issuer: issuer.exact } : { issuerRegExp: issuer.regexp },
@@ -107,13 +105,16 @@ function readKeyless(values: Record<string, unknown>): KeylessFlags | undefined 
 /** The keyless authority, with its trusted root read now (the sigstore code is loaded only here). */
 async function keylessAuthority(keyless: NonNullable<VerifyArgs['keyless']>): Promise<Authority> {
   const { flags, common } = keyless;
-  const text = readTextFile(flags.trustedRootFile, 'trusted root');
-  const { parseTrustedRoot } = await import('../sigstore/index.js');
+  const { parseTrustedRoot, shippedTrustedRoot } = await import('../sigstore/index.js');
   let trustedRoot;
-  try {
-    trustedRoot = parseTrustedRoot(text);
-  } catch (err) {
-    throw new SigwardError('FILE_UNREADABLE', `--trusted-root ${flags.trustedRootFile}: ${describeError(err)}`, { cause: err });
+  if (flags.trustedRootFile === undefined) trustedRoot = shippedTrustedRoot().root;
+  else {
+    const text = readTextFile(flags.trustedRootFile, 'trusted root');
+    try {
+      trustedRoot = parseTrustedRoot(text);
+    } catch (err) {
+      throw new SigwardError('FILE_UNREADABLE', `--trusted-root ${flags.trustedRootFile}: ${describeError(err)}`, { cause: err });
+    }
   }
   const name = 'subject' in flags.identity ? flags.identity.subject : `/${flags.identity.subjectRegExp}/`;
   return { name, keyless: { kind: 'keyless', ...flags.identity, ...flags.issuer, trustedRoot, ...(flags.ignoreSct ? { ignoreSct: true } : {}) }, ...common };

@@ -2,7 +2,7 @@ import { parseRepository } from '../reference/index.js';
 import type { Authority } from '../verify/types.js';
 import { type KeyOptions, loadKey } from './keys.js';
 import { loadSignaturePullSecrets } from './pull-secrets.js';
-import { loadRekorKey, loadTrustedRoot } from './trust.js';
+import { loadRekorKey, loadTrustedRoot, shippedRoot } from './trust.js';
 import type { AuthoritySpec, KeylessAuthoritySpec } from './types.js';
 
 /** An authority ready to verify with, and the ids of the trust material it holds (for the policy identity). */
@@ -49,7 +49,7 @@ function compileSigner(spec: AuthoritySpec, path: string, options: KeyOptions): 
 
 function compileKeyless(spec: KeylessAuthoritySpec, path: string, options: KeyOptions, common: Omit<Authority, 'key' | 'keyless' | 'rekor'>): CompiledAuthority {
   const { issuer, subject, subjectRegExp, trustedRoot } = spec.keyless;
-  const loaded = loadTrustedRoot(trustedRoot, options);
+  const loaded = trustedRoot === undefined ? shippedRoot() : loadTrustedRoot(trustedRoot, options);
   if ('problem' in loaded) return { problems: [`${path}.keyless.trustedRoot.${loaded.field}: ${loaded.problem}`], fromSecret: loaded.revocable === true };
   const keyless = {
     kind: 'keyless',

@@ -17,8 +17,8 @@ const PREDICATE_TYPE = { required: true, max: 512, pattern: /^\S+$/, patternText
 /**
  * Reads `keyless` (sigward extension): the OIDC issuer exactly, exactly one of `subject` and
  * `subjectRegExp` (a pattern anchored to the whole subject, compiled now so a broken one refuses
- * the policy), and a trusted root that must parse. Without the root the authority would trust
- * whichever Fulcio and Rekor a signature names, so it is required, never defaulted.
+ * the policy), and a trusted root that must parse; without one, the public-good root sigward
+ * ships (never whichever Fulcio and Rekor a signature names).
  */
 export function readKeyless(value: unknown, path: string, problems: Problems, options: KeyOptions): KeylessSpec | undefined {
   const fields = readMapping(value, path, problems, KEYLESS_FIELDS);
@@ -34,14 +34,17 @@ export function readKeyless(value: unknown, path: string, problems: Problems, op
   if (subject === '') problems.add(child(path, 'subject'), 'must not be empty');
   if (subjectRegExp !== undefined) checkPattern(subjectRegExp, child(path, 'subjectRegExp'), problems);
   const rootPath = child(path, 'trustedRoot');
-  const trustedRoot = readSource(own(fields, 'trustedRoot'), rootPath, problems, { what: 'a trusted_root.json', max: MAX_TRUSTED_ROOT });
+  // Absent: the public-good trusted root sigward ships (compile-authority.ts).
+  const trustedRoot = own(fields, 'trustedRoot') == null
+    ? undefined
+    : readSource(own(fields, 'trustedRoot'), rootPath, problems, { what: 'a trusted_root.json', max: MAX_TRUSTED_ROOT });
   if (trustedRoot !== undefined) {
     const loaded = loadTrustedRoot(trustedRoot, options);
     if ('problem' in loaded && !(loaded.revocable === true && options.revokeUnreadableSecrets === true)) {
       problems.add(child(rootPath, loaded.field), loaded.problem);
     }
   }
-  if (problems.count !== before || issuer === undefined || trustedRoot === undefined) return undefined;
+  if (problems.count !== before || issuer === undefined) return undefined;
   return { issuer, subject, subjectRegExp, trustedRoot };
 }
 

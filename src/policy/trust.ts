@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { parsePublicKey } from '../crypto/keys.js';
 import type { PublicKey } from '../crypto/types.js';
-import { isSigwardError } from '../errors.js';
-import { parseTrustedRoot, type TrustedRoot } from '../sigstore/index.js';
+import { describeError, isSigwardError } from '../errors.js';
+import { parseTrustedRoot, shippedTrustedRoot, type TrustedRoot } from '../sigstore/index.js';
 import { type KeyOptions, readSecret } from './keys.js';
 import type { TrustedRootSource } from './types.js';
 
@@ -41,5 +41,15 @@ function parseRoot(json: string, field: 'data' | 'secretRef', origin?: string): 
   } catch (err) {
     if (!isSigwardError(err)) throw err;
     return { field, problem: origin === undefined ? err.message : `${origin}: ${err.message}` };
+  }
+}
+
+/** The public-good trusted root sigward ships, for a keyless authority that names none. */
+export function shippedRoot(): TrustedRootResult {
+  try {
+    const { root, digest } = shippedTrustedRoot();
+    return { root, digest };
+  } catch (err) {
+    return { field: 'data', problem: `no trustedRoot given, and the shipped one cannot be used: ${describeError(err)}` };
   }
 }

@@ -32,7 +32,8 @@ export interface KeylessSpec {
   readonly issuer: string;
   readonly subject: string | undefined;
   readonly subjectRegExp: string | undefined;
-  readonly trustedRoot: TrustedRootSource;
+  /** Undefined: the public-good trusted root sigward ships (data/PROVENANCE.md). */
+  readonly trustedRoot: TrustedRootSource | undefined;
 }
 
 /** The Rekor log a key authority's signatures must be recorded in (sigward extension). */

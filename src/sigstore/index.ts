@@ -1,6 +1,7 @@
 /** Verification of sigstore bundles (cosign v3) and keyless signatures: the only @sigstore/* importer. */
 export { parseBundle, type ParseBundleOptions } from './bundle.js';
 export { parseTrustedRoot } from './trusted-root.js';
+export { SHIPPED_TRUSTED_ROOT_FILE, shippedTrustedRoot } from './shipped-root.js';
 export { subjectPattern } from './identity.js';
 export { verifyArtifactBundle, verifyImageBundle } from './verify.js';
 export type {

@@ -134,7 +134,8 @@ describe('what is in the image', () => {
 
   it('holds no tests, no sources, no source maps and no dev dependency', () => {
     const app = join(root, 'app');
-    expect(readdirSync(app).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+    expect(readdirSync(app).sort()).toEqual(['data', 'dist', 'node_modules', 'package.json']);
+    expect(readdirSync(join(app, 'data')).sort()).toEqual(['PROVENANCE.md', 'public-good-trusted-root.json']);
     const files: string[] = [];
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -3,7 +3,8 @@
  * made with the public-good Fulcio and Rekor (recorded, test/fixtures/PROVENANCE.md), stored at
  * its `.sig` tag next to the image it signs, verified against the public-good trusted root with
  * the identity and issuer it was made for; exact and anchored-regexp flags, and each mismatch
- * with its own code. No network beyond loopback: the trusted root is a file.
+ * with its own code; and with no --trusted-root, the public-good root sigward ships. No network
+ * beyond loopback: trusted roots are files.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +68,11 @@ describe('sigward verify with a keyless identity', () => {
     expect(result.stderr).toContain(`(${code})`);
   });
 
+  it('uses the shipped public-good trusted root when none is named', async () => {
+    const result = await verify(['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER]);
+    expect(`${result.code} ${result.stderr}`).toBe('0 ');
+  });
+
   it('refuses a signature under a trusted root that does not hold its Fulcio CA', async () => {
     const other = join(scratch.dir, 'empty-root.json');
     writeFileSync(other, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
@@ -77,7 +83,6 @@ describe('sigward verify with a keyless identity', () => {
 
   it.each([
     [['--certificate-identity', IDENTITY, '--trusted-root', ROOT], 'exactly one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp'],
-    [['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER], '--trusted-root FILE is required'],
     [['--certificate-identity-regexp', 'a)|(.*', '--certificate-oidc-issuer', ISSUER, '--trusted-root', ROOT], '--certificate-identity-regexp: not a regular expression on its own'],
     [['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', ROOT, '--key', ROOT], '--key and the keyless flags exclude each other'],
   ])('is a usage error (exit 2) for %j', async (flags, message) => {
