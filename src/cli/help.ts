@@ -3,7 +3,7 @@
  * default. Kept apart from the commands so that help loads nothing else; a unit test holds every
  * command's flags and these lines to each other.
  */
-import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_USAGE } from './usage.js';
+import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_BLOB_USAGE, VERIFY_USAGE } from './usage.js';
 
 export interface FlagHelp {
   readonly flag: string;
@@ -37,23 +37,38 @@ const KUBE: readonly FlagHelp[] = [
   { flag: 'arm-webhooks', value: 'NAME', text: 'once ready, set failurePolicy Fail on the webhook configurations NAME (the chart creates them with Ignore)' },
 ];
 
+const KEYLESS = [
+  { flag: 'certificate-identity', value: 'ID', text: 'keyless: the certificate subject (an email or workflow URI), exactly' },
+  { flag: 'certificate-identity-regexp', value: 'RE', text: 'keyless: a regexp the whole subject must match (JavaScript syntax, anchored)' },
+  { flag: 'certificate-oidc-issuer', value: 'URL', text: 'keyless: the OIDC issuer, exactly (e.g. https://token.actions.githubusercontent.com)' },
+  { flag: 'certificate-oidc-issuer-regexp', value: 'RE', text: 'keyless: a regexp the whole issuer must match (anchored)' },
+  { flag: 'trusted-root', value: 'FILE', text: 'the trusted_root.json of the Sigstore instance (default: the public-good root sigward ships)' },
+  { flag: 'insecure-ignore-sct', text: 'keyless: do not require an SCT from a CT log of the trusted root' },
+] as const;
+
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   verify: {
     usage: VERIFY_USAGE,
     summary: 'Verifies the cosign signatures of IMAGE against public keys or a keyless (Fulcio) identity, as `cosign verify` does; exit 0 verified, 1 not verified, 2 bad input.',
     flags: [
       { flag: 'key', value: 'FILE', text: 'a PEM public key the signature may verify with (repeatable; or the keyless flags)' },
-      { flag: 'certificate-identity', value: 'ID', text: 'keyless: the certificate subject (an email or workflow URI), exactly' },
-      { flag: 'certificate-identity-regexp', value: 'RE', text: 'keyless: a regexp the whole subject must match (JavaScript syntax, anchored)' },
-      { flag: 'certificate-oidc-issuer', value: 'URL', text: 'keyless: the OIDC issuer, exactly (e.g. https://token.actions.githubusercontent.com)' },
-      { flag: 'certificate-oidc-issuer-regexp', value: 'RE', text: 'keyless: a regexp the whole issuer must match (anchored)' },
-      { flag: 'trusted-root', value: 'FILE', text: 'keyless: the trusted_root.json of the Sigstore instance (default: the public-good root sigward ships)' },
-      { flag: 'insecure-ignore-sct', text: 'keyless: do not require an SCT from a CT log of the trusted root' },
+      ...KEYLESS,
       { flag: 'threshold', value: 'N', text: 'how many of the keys must verify (default 1)' },
       { flag: 'signature-repository', value: 'REPO', text: 'where signatures are stored instead of next to the image (as COSIGN_REPOSITORY)' },
       { flag: 'annotation', value: 'KEY=VALUE', text: 'an annotation the signature must carry with exactly this value (repeatable)' },
       { flag: 'output', value: 'text|json', text: 'what is printed (default text)' },
       ...REGISTRY,
+    ],
+  },
+  'verify-blob': {
+    usage: VERIFY_BLOB_USAGE,
+    summary: 'Verifies a Sigstore bundle for a file (a release archive, a Helm chart tarball), as `cosign verify-blob --bundle` does; exit 0 verified, 1 not verified, 2 bad input.',
+    flags: [
+      { flag: 'bundle', value: 'FILE', text: 'the Sigstore bundle (v0.1 to v0.3) of the artifact (required)' },
+      { flag: 'key', value: 'FILE', text: 'a PEM public key the bundle must verify with (or the keyless flags)' },
+      { flag: 'insecure-ignore-tlog', text: 'with --key: accept a bundle without a transparency-log entry' },
+      ...KEYLESS,
+      { flag: 'output', value: 'text|json', text: 'json: the verified in-toto statement, or a summary of what was checked (default text)' },
     ],
   },
   triangulate: {

@@ -2,7 +2,7 @@ import { describeError, errorCode, type ErrorCode } from '../errors.js';
 import { sigwardVersion } from '../version.js';
 import type { Io } from './args.js';
 import { closestFlag, COMMAND_HELP, commandHelp } from './help.js';
-import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_USAGE } from './usage.js';
+import { CHECK_USAGE, REPORT_USAGE, RESOLVE_USAGE, SERVE_USAGE, TRIANGULATE_USAGE, VERIFY_BLOB_USAGE, VERIFY_USAGE } from './usage.js';
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -10,6 +10,7 @@ type Command = (argv: readonly string[], io: Io) => Promise<number>;
  * client or express, which `serve` and `report` need. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).verifyCommand,
+  'verify-blob': async () => (await import('./verify-blob.js')).verifyBlobCommand,
   resolve: async () => (await import('./resolve.js')).resolveCommand,
   triangulate: async () => (await import('./resolve.js')).triangulateCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const USAGE = `usage:
   sigward --version
   ${VERIFY_USAGE}
+  ${VERIFY_BLOB_USAGE}
   ${TRIANGULATE_USAGE}
   ${RESOLVE_USAGE}
   ${SERVE_USAGE}

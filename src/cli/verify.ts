@@ -1,4 +1,4 @@
-import { readKeyFile, readTextFile, registryOptions, REGISTRY_FLAGS, type RegistryFlagValues } from '../config.js';
+import { readKeyFile, registryOptions, REGISTRY_FLAGS, type RegistryFlagValues } from '../config.js';
 import { SigwardError, describeError, errorCode } from '../errors.js';
 import { parseReference, parseRepository, formatReference } from '../reference/index.js';
 import type { ImageReference } from '../reference/types.js';
@@ -6,6 +6,7 @@ import { RegistryClient } from '../registry/index.js';
 import { Verifier } from '../verify/verifier.js';
 import type { Authority, AuthorityVerdict } from '../verify/types.js';
 import { keyValues, onePositional, parse, type Io } from './args.js';
+import { KEYLESS_OPTIONS, keylessAuthority, readKeyless, type KeylessFlags } from './keyless.js';
 
 export const VERIFY_FLAGS = {
   ...REGISTRY_FLAGS,
@@ -14,24 +15,9 @@ export const VERIFY_FLAGS = {
   'signature-repository': { type: 'string' },
   annotation: { type: 'string', multiple: true },
   output: { type: 'string', default: 'text' },
-  'certificate-identity': { type: 'string' },
-  'certificate-identity-regexp': { type: 'string' },
-  'certificate-oidc-issuer': { type: 'string' },
-  'certificate-oidc-issuer-regexp': { type: 'string' },
-  'trusted-root': { type: 'string' },
-  'insecure-ignore-sct': { type: 'boolean' },
+  ...KEYLESS_OPTIONS,
 } as const;
 
-const KEYLESS_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'trusted-root', 'insecure-ignore-sct'] as const;
-
-/** The KEYLESS flags as read, before the trusted root is loaded (the sigstore code loads only for them). */
-interface KeylessFlags {
-  readonly identity: { readonly subject: string } | { readonly subjectRegExp: string };
-  readonly issuer: { readonly issuer: string } | { readonly issuerRegExp: string };
-  /** Undefined: the public-good trusted root sigward ships. */
-  readonly trustedRootFile: string | undefined;
-  readonly ignoreSct: boolean;
-}
 
 
 interface VerifyArgs {
@@ -69,61 +55,13 @@ function readArgs(argv: readonly string[]): VerifyArgs {
   return { image, authorities, keyless: keyless === undefined ? undefined : { flags: keyless, common }, threshold, output, registry: values };
 }
 
-/**
- * cosign's KEYLESS flags: one identity flag and one issuer flag. A regexp is JavaScript syntax,
- * compiled on its own first and anchored to the whole value (cosign's are unanchored); one that
- * does not compile is a usage error. Without `--trusted-root`, the public-good root sigward ships.
- */
-function readKeyless(values: Record<string, unknown>): KeylessFlags | undefined {
-  const get = (flag: string): string | undefined => values[flag] as string | undefined;
-  if (!KEYLESS_FLAGS.some((flag) => values[flag] !== undefined)) return undefined;
-  const one = (exact: string, regexp: string, what: string): { exact: string } | { regexp: string } => {
-    const [e, r] = [get(exact), get(regexp)];
-    if ((e === undefined) === (r === undefined)) throw new SigwardError('USAGE', `keyless verification needs exactly one of --${exact} and --${regexp} (${what})`);
-    if (e !== undefined) {
-      if (e === '') throw new SigwardError('USAGE', `--${exact}: must not be empty`);
-      return { exact: e };
-    }
-    try {
-      new RegExp(r!, 'u');
-    } catch {
-      throw new SigwardError('USAGE', `--${regexp}: not a regular expression on its own: ${r!.slice(0, 200)}`);
-    }
-    return { regexp: r! };
-  };
-  const identity = one('certificate-identity', 'certificate-identity-regexp', 'the certificate\'s subject');
-  const issuer = one('certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'the OIDC issuer');
-  const trustedRootFile = get('trusted-root');
-  return {
-    identity: 'exact' in identity ? { subject: identity.exact } : { subjectRegExp: identity.regexp },
-    issuer: 'exact' in issuer ? { issuer: issuer.exact } : { issuerRegExp: issuer.regexp },
-    trustedRootFile,
-    ignoreSct: values['insecure-ignore-sct'] === true,
-  };
-}
-
-/** The keyless authority, with its trusted root read now (the sigstore code is loaded only here). */
-async function keylessAuthority(keyless: NonNullable<VerifyArgs['keyless']>): Promise<Authority> {
-  const { flags, common } = keyless;
-  const { parseTrustedRoot, shippedTrustedRoot } = await import('../sigstore/index.js');
-  let trustedRoot;
-  if (flags.trustedRootFile === undefined) trustedRoot = shippedTrustedRoot().root;
-  else {
-    const text = readTextFile(flags.trustedRootFile, 'trusted root');
-    try {
-      trustedRoot = parseTrustedRoot(text);
-    } catch (err) {
-      throw new SigwardError('FILE_UNREADABLE', `--trusted-root ${flags.trustedRootFile}: ${describeError(err)}`, { cause: err });
-    }
-  }
-  const name = 'subject' in flags.identity ? flags.identity.subject : `/${flags.identity.subjectRegExp}/`;
-  return { name, keyless: { kind: 'keyless', ...flags.identity, ...flags.issuer, trustedRoot, ...(flags.ignoreSct ? { ignoreSct: true } : {}) }, ...common };
-}
 
 /** `sigward verify`: 0 when `threshold` keys verify, 1 when not, 2 for bad input. */
 export async function verifyCommand(argv: readonly string[], io: Io): Promise<number> {
   const parsed = readArgs(argv);
-  const args = parsed.keyless === undefined ? parsed : { ...parsed, authorities: [await keylessAuthority(parsed.keyless)] };
+  const args = parsed.keyless === undefined
+    ? parsed
+    : { ...parsed, authorities: [{ ...(await keylessAuthority(parsed.keyless.flags)), ...parsed.keyless.common }] };
   const ref = parseReference(args.image);
   const registry = new RegistryClient(registryOptions(args.registry, io.env));
   try {

@@ -161,4 +161,6 @@ export interface VerifiedBundle extends BundleProof {
 /** A bundle verified for a blob (sigstore's `verify-blob`; the conformance suite's artifacts). */
 export interface VerifiedArtifact extends BundleProof {
   readonly statement?: InTotoStatement;
+  /** With a statement: the exact DSSE payload bytes it was read from, for output. */
+  readonly payload?: Uint8Array;
 }

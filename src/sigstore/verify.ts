@@ -49,7 +49,7 @@ export function verifyArtifactBundle(bundle: SigstoreBundle, artifact: Uint8Arra
     const proof = verifySigner(bundle, dsseContent(envelope), authority, artifact);
     const statement = parseStatement(envelope);
     bindStatement(statement, createHash('sha256').update(artifact).digest('hex'), {});
-    return { ...proof, statement };
+    return { ...proof, statement, payload: envelope.payload };
   }
   const { message } = bundle.content;
   const proof = verifySigner(bundle, messageContent(message, artifact), authority, artifact);

@@ -10,10 +10,11 @@ import { REPORT_FLAGS } from '../../src/cli/report.js';
 import { RESOLVE_FLAGS, TRIANGULATE_FLAGS } from '../../src/cli/resolve.js';
 import { run } from '../../src/cli/run.js';
 import { VERIFY_FLAGS } from '../../src/cli/verify.js';
+import { VERIFY_BLOB_FLAGS } from '../../src/cli/verify-blob.js';
 import { SERVE_FLAGS } from '../../src/config.js';
 
 const FLAGS: Record<string, Record<string, unknown>> = {
-  verify: VERIFY_FLAGS, triangulate: TRIANGULATE_FLAGS, resolve: RESOLVE_FLAGS, serve: SERVE_FLAGS, check: CHECK_FLAGS, report: REPORT_FLAGS,
+  verify: VERIFY_FLAGS, 'verify-blob': VERIFY_BLOB_FLAGS, triangulate: TRIANGULATE_FLAGS, resolve: RESOLVE_FLAGS, serve: SERVE_FLAGS, check: CHECK_FLAGS, report: REPORT_FLAGS,
 };
 
 function io() {
