@@ -16,7 +16,8 @@ export const KEYLESS_OPTIONS = {
   'insecure-ignore-sct': { type: 'boolean' },
 } as const;
 
-const KEYLESS_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'trusted-root', 'insecure-ignore-sct'] as const;
+/** The flags that ask for keyless verification (`--trusted-root` alone does not: verify-blob --key reads it too). */
+const KEYLESS_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'insecure-ignore-sct'] as const;
 
 /** The KEYLESS flags as read, before the trusted root is loaded (the sigstore code loads only for them). */
 export interface KeylessFlags {

@@ -7,7 +7,7 @@ export const VERIFY_USAGE = `sigward verify IMAGE (--key FILE [--key FILE ...] |
 KEYLESS: (--certificate-identity ID | --certificate-identity-regexp RE)
          (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp RE) [--trusted-root FILE] [--insecure-ignore-sct]`;
 export const VERIFY_BLOB_USAGE = `sigward verify-blob ARTIFACT --bundle FILE (--key FILE [--insecure-ignore-tlog] | KEYLESS) [--trusted-root FILE]
-               [--output text|json]`;
+               [--output text|json]     # ARTIFACT: a file, or sha256:<hex> for a DSSE bundle`;
 export const TRIANGULATE_USAGE = 'sigward triangulate IMAGE [--type signature|attestation] [REGISTRY OPTIONS]';
 export const RESOLVE_USAGE = 'sigward resolve IMAGE [REGISTRY OPTIONS]';
 export const SERVE_USAGE = `sigward serve [--policy-file FILE ...] [--port 8443] [--host ADDRESS] [--tls-cert FILE --tls-key FILE] [--client-ca FILE]

@@ -19,7 +19,7 @@ const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
 /**
  * `sigward verify-blob ARTIFACT --bundle FILE (--key FILE [--insecure-ignore-tlog] | KEYLESS)`,
  * cosign's `verify-blob --bundle`: a message signature over the artifact, or a DSSE statement
- * with a subject whose sha256 is the artifact's. With `--key`, a transparency-log entry that
+ * with a subject whose sha256 is the artifact's (ARTIFACT may then be `sha256:<hex>`). With `--key`, a transparency-log entry that
  * verifies against the trusted root is required unless `--insecure-ignore-tlog`. Exit 0
  * verified, 1 not verified, 2 bad input.
  */
@@ -50,8 +50,11 @@ export async function verifyBlobCommand(argv: readonly string[], io: Io): Promis
   const sigstore = await import('../sigstore/index.js');
   let verified;
   try {
-    const bundle = sigstore.parseBundle(bundleBytes);
-    verified = sigstore.verifyArtifactBundle(bundle, artifact, authority);
+    // cosign verify-blob reads every bundle version (v0.1 to v0.3).
+    const bundle = sigstore.parseBundle(bundleBytes, { minVersion: '0.1' });
+    verified = artifact instanceof Uint8Array
+      ? sigstore.verifyArtifactBundle(bundle, artifact, authority)
+      : sigstore.verifyArtifactDigestBundle(bundle, artifact.sha256, authority);
   } catch (err) {
     io.stderr(`${artifactFile}: bundle ${bundleFile}: ${describeError(err)} (${errorCode(err)})`);
     return 1;
@@ -72,11 +75,12 @@ export async function verifyBlobCommand(argv: readonly string[], io: Io): Promis
   return 0;
 }
 
-function readArtifact(file: string): Uint8Array {
-  if (/^sha(256|384|512):/.test(file)) {
-    throw new SigwardError('USAGE', `ARTIFACT: ${file.slice(0, 80)}: give the artifact's file; verifying by digest alone is not supported yet`);
-  }
-  return readBounded(file, 'artifact', MAX_ARTIFACT_BYTES);
+/** A file's bytes, or `sha256:<hex>` for an artifact known by its digest (DSSE bundles only). */
+function readArtifact(artifact: string): Uint8Array | { readonly sha256: string } {
+  const digest = /^sha256:([0-9a-f]{64})$/.exec(artifact);
+  if (digest !== null) return { sha256: digest[1]! };
+  if (/^sha\d+:/.test(artifact)) throw new SigwardError('USAGE', `ARTIFACT: ${artifact.slice(0, 100)} is not sha256:<64 lower-case hex> (nor a file)`);
+  return readBounded(artifact, 'artifact', MAX_ARTIFACT_BYTES);
 }
 
 function readBundleFile(file: string): Uint8Array {

@@ -3,7 +3,7 @@ export { parseBundle, type ParseBundleOptions } from './bundle.js';
 export { parseTrustedRoot } from './trusted-root.js';
 export { SHIPPED_TRUSTED_ROOT_FILE, shippedTrustedRoot } from './shipped-root.js';
 export { subjectPattern } from './identity.js';
-export { verifyArtifactBundle, verifyImageBundle } from './verify.js';
+export { verifyArtifactBundle, verifyArtifactDigestBundle, verifyImageBundle } from './verify.js';
 export type {
   BundleAuthority,
   BundleProof,

@@ -57,6 +57,21 @@ export function verifyArtifactBundle(bundle: SigstoreBundle, artifact: Uint8Arra
   return proof;
 }
 
+/**
+ * `verify-blob sha256:<hex>`: a DSSE statement whose subject has this sha256, for an artifact
+ * known only by its digest. A message signature signs the artifact's bytes, so it needs the file.
+ */
+export function verifyArtifactDigestBundle(bundle: SigstoreBundle, sha256Hex: string, authority: BundleAuthority): VerifiedArtifact {
+  if (bundle.content.kind !== 'dsse') {
+    throw new SigwardError('BUNDLE_UNSUPPORTED', 'a message-signature bundle signs the artifact\'s bytes: give the file, not its digest');
+  }
+  const { envelope } = bundle.content;
+  const proof = verifySigner(bundle, dsseContent(envelope), authority);
+  const statement = parseStatement(envelope);
+  bindStatement(statement, sha256Hex, {});
+  return { ...proof, statement, payload: envelope.payload };
+}
+
 function verifySigner(bundle: SigstoreBundle, content: SignedContent, authority: BundleAuthority, artifact?: Uint8Array): BundleProof {
   switch (authority.kind) {
     case 'key':

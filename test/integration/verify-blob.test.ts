@@ -76,6 +76,15 @@ describe('verify-blob', () => {
     expect(JSON.parse(statement.predicate.Data ?? 'null')).toEqual({ builder: 'ci', run: 42 });
   });
 
+  it('verifies a statement for an artifact known only by its digest, and refuses that for a message signature', async () => {
+    const digest = `sha256:${createHash('sha256').update(readFileSync(file('chart-1.0.0.tgz'))).digest('hex')}`;
+    const byDigest = (bundle: string) => runSigward(['verify-blob', digest, '--bundle', file(bundle), '--key', signer.publicKey, '--insecure-ignore-tlog']);
+    expect((await byDigest('chart.att.sigstore.json')).code).toBe(0);
+    const message = await byDigest('chart.sigstore.json');
+    expect(message.code).toBe(1);
+    expect(message.stderr).toContain('give the file, not its digest (BUNDLE_UNSUPPORTED)');
+  });
+
   it('requires a transparency-log entry with --key unless --insecure-ignore-tlog, as cosign does', async () => {
     const result = await runSigward(['verify-blob', file('chart-1.0.0.tgz'), '--bundle', file('chart.sigstore.json'), '--key', signer.publicKey]);
     expect(result.code).toBe(1);
@@ -85,7 +94,7 @@ describe('verify-blob', () => {
   it.each([
     [['verify-blob', 'x.tgz', '--key', 'k.pub'], '--bundle FILE is required'],
     [['verify-blob', 'x.tgz', '--bundle', 'b.json'], '--key FILE or a keyless identity'],
-    [['verify-blob', 'sha256:abc', '--bundle', 'b.json', '--key', 'k.pub'], 'verifying by digest alone is not supported yet'],
+    [['verify-blob', 'sha256:abc', '--bundle', 'b.json', '--key', 'k.pub'], 'ARTIFACT: sha256:abc is not sha256:<64 lower-case hex> (nor a file)'],
     [['verify-blob', '/nonexistent.tgz', '--bundle', 'b.json', '--key', 'k.pub'], 'cannot read artifact /nonexistent.tgz'],
   ])('exits 2 for %j', async (args, message) => {
     const result = await runSigward(args);
