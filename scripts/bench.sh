@@ -5,11 +5,11 @@
 # machine and load they were measured under, are in bench/RESULTS.md.
 #
 #   scripts/bench.sh                 all benches
-#   scripts/bench.sh crypto memory   only these (verify-cli crypto admission-cached admission-cold memory hostile-manifest)
+#   scripts/bench.sh crypto memory   only these (verify-cli verify-blob crypto admission-cached admission-cold memory hostile-manifest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(verify-cli crypto admission-cached admission-cold memory hostile-manifest)
+ALL=(verify-cli verify-blob crypto admission-cached admission-cold memory hostile-manifest)
 if (( $# )); then BENCHES=("$@"); else BENCHES=("${ALL[@]}"); fi
 for name in "${BENCHES[@]}"; do
   [[ -f bench/$name.mjs ]] || { echo "no such bench: $name (have: ${ALL[*]})" >&2; exit 2; }
@@ -17,7 +17,7 @@ done
 
 say() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-bash scripts/tools.sh node crane cosign2 >/dev/null
+bash scripts/tools.sh node crane cosign2 cosign3 >/dev/null
 eval "$(bash scripts/tools.sh env)"
 bash scripts/deps.sh
 say "build: npx tsc -p tsconfig.build.json"
