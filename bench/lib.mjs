@@ -340,3 +340,25 @@ export function option(name, fallback) {
   const value = process.argv[i + 1];
   return typeof fallback === 'number' ? Number(value) : value;
 }
+
+/**
+ * Runs each of `names` through `once` WARMUP times, then `runs` rounds with the order rotating
+ * (so none always follows the same one, and drifting load hits all alike); the times per name.
+ */
+export async function interleaved(names, once, runs, warmup) {
+  for (let i = 0; i < warmup; i++) for (const name of names) await once(name);
+  const times = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < runs; i++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(i + j) % names.length];
+      times[name].push(await once(name));
+    }
+  }
+  return times;
+}
+
+/** Median, min, p90 and max of a list of times. */
+export function summary(xs) {
+  const s = sorted(xs);
+  return { median: median(xs), min: s[0], p90: percentile(s, 90), max: s[s.length - 1] };
+}

@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIGWARD_CLI, fmt, median, option, percentile, printMachine, run, runChecked, saveResult, scratch, sorted, table } from './lib.mjs';
+import { SIGWARD_CLI, fmt, interleaved, option, printMachine, run, runChecked, saveResult, scratch, summary, table } from './lib.mjs';
 
 const RUNS = option('runs', 12);
 const WARMUP = 2;
@@ -41,19 +41,8 @@ const once = async (name) => {
   return result.ms;
 };
 
-const names = Object.keys(commands);
-for (let i = 0; i < WARMUP; i++) for (const name of names) await once(name);
-const times = Object.fromEntries(names.map((n) => [n, []]));
-for (let i = 0; i < RUNS; i++) {
-  for (let j = 0; j < names.length; j++) {
-    const name = names[(i + j) % names.length];
-    times[name].push(await once(name));
-  }
-}
-const stats = (xs) => {
-  const s = sorted(xs);
-  return { median: median(xs), min: s[0], p90: percentile(s, 90), max: s[s.length - 1] };
-};
+const times = await interleaved(Object.keys(commands), once, RUNS, WARMUP);
+const stats = summary;
 const sig = stats(times.sigward);
 const cos = stats(times.cosign);
 const ratio = sig.median / cos.median;

@@ -11,8 +11,8 @@
  */
 import { join } from 'node:path';
 import {
-  ROOT, SIGWARD_CLI, cosignKeyPair, cosignSign, fmt, median, option, percentile, printMachine, pushRandomImage,
-  run, saveResult, scratch, sorted, startCraneRegistry, table, tool,
+  ROOT, SIGWARD_CLI, cosignKeyPair, cosignSign, fmt, interleaved, option, printMachine, pushRandomImage,
+  run, saveResult, scratch, startCraneRegistry, summary, table, tool,
 } from './lib.mjs';
 
 const RUNS = option('runs', 12);
@@ -44,23 +44,8 @@ try {
     return result.ms;
   };
 
-  const names = Object.keys(commands);
-  for (let i = 0; i < WARMUP; i++) {
-    for (const name of names) await once(name);
-  }
-  const times = Object.fromEntries(names.map((n) => [n, []]));
-  for (let i = 0; i < RUNS; i++) {
-    // Rotate which goes first, so none always follows the same one.
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(i + j) % names.length];
-      times[name].push(await once(name));
-    }
-  }
-
-  const stats = (xs) => {
-    const s = sorted(xs);
-    return { median: median(xs), min: s[0], p90: percentile(s, 90), max: s[s.length - 1] };
-  };
+  const times = await interleaved(Object.keys(commands), once, RUNS, WARMUP);
+  const stats = summary;
   const sig = stats(times.sigward);
   const cos = stats(times.cosign);
   const flo = stats(times.floor);
