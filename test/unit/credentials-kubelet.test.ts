@@ -231,6 +231,7 @@ describe('KubeletPlugins', () => {
     ['p-version', `echo '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1beta1","kind":"CredentialProviderResponse","cacheKeyType":"Image"}'`, "its answer's apiVersion is not credentialprovider.kubelet.k8s.io/v1, as asked"],
     ['p-keytype', `echo '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderResponse","cacheKeyType":"Pod"}'`, 'cacheKeyType: expected Image, Registry, Global'],
     ['p-slow', 'sleep 30', 'timed out after 300 ms'],
+    ['p-flood', 'exec yes', 'printed more than 1048576 bytes'],
   ])('fails with CREDENTIALS_UNAVAILABLE naming plugin %s and the registry, never its output', async (name, body, why) => {
     plugin(name, body);
     const plugins = new KubeletPlugins([settings(name)], { timeoutMs: 300 });

@@ -118,3 +118,20 @@ describe('platforms: index with acceptChildOfSignedIndex', () => {
     expect((await unsignedIndex.check(accept, `${REPO.name}:v1@${unsignedIndex.amd64.digest}`)).verified).toBe(false);
   });
 });
+
+describe('an index a registry makes too large', () => {
+  it('is refused whole under every, listed and acceptChildOfSignedIndex, before any platform is checked', async () => {
+    const registry = new MemoryRegistry();
+    const entries = Array.from({ length: 65 }, (_, i) => {
+      const m = platformManifest(registry, 'linux', `arch${i}`);
+      return { mediaType: MEDIA_TYPE.ociManifest, digest: m.digest, size: m.size, platform: m.platform };
+    });
+    const index = registry.putManifest(REPO, 'huge', bytes({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests: entries }), MEDIA_TYPE.ociIndex);
+    const verifier = new Verifier({ registry, digests: new TtlCache<string, string>({ max: 100, ttlMs: 60_000 }) });
+    const ref = parseReference(`${REPO.name}:huge`);
+    for (const rule of [EVERY, listed('linux/arch1')]) {
+      await expect(verifier.verifyForPolicy(ref, index, rule, [AUTHORITY])).rejects.toMatchObject({ code: 'TOO_MANY_PLATFORMS' });
+    }
+    expect(registry.manifestRequests.filter((r) => r.reference.endsWith('.sig'))).toEqual([]);
+  });
+});
